@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libshmd - client library of the shmd shared-memory manager.
+ *
+ * Conventions, for every function below:
+ *   - Functions returning int return 0 (or a documented non-negative value) on
+ *     success and a negative errno on failure. When the daemon refused the
+ *     request, shmd_ctx_get_error_name() and shmd_ctx_get_error_message() say
+ *     why until the next call on that context.
+ *   - Constructors return NULL only when memory is exhausted.
+ *   - Names are NUL-terminated byte strings of 1 to 255 bytes; "/" separates
+ *     components (see shmd(8)). Bytes need not be UTF-8.
+ *   - File descriptors handed out are O_CLOEXEC and belong to the caller.
+ *   - The library never prints. See shmd_ctx_set_log_fn().
+ *
+ * Threads: a context is not thread-safe; use one context per thread, or
+ * serialise calls on a shared one. Different contexts are independent.
+ *
+ * fork(): a context used in a child process notices the fork and opens its own
+ * connection; it never talks on the parent's.
+ *
+ * Errors mapped from daemon errors (shmd_ctx_get_error_name() has the name):
+ *   io.shmd.Manager.NoSuchRegion           -ENOENT
+ *   io.shmd.Manager.RegionExists           -EEXIST
+ *   io.shmd.Manager.PermissionDenied       -EACCES
+ *   io.shmd.Manager.InvalidParameter       -EINVAL
+ *   io.shmd.Manager.Sealed                 -EPERM
+ *   io.shmd.Manager.Busy                   -EBUSY
+ *   io.shmd.Manager.WouldTruncate          -EFBIG
+ *   io.shmd.Manager.LimitReached           -ENOSPC ("regions"), -EUSERS (connection limits)
+ *   io.shmd.Manager.QuotaExceeded          -EDQUOT
+ *   io.shmd.Manager.MessageTooLarge        -EMSGSIZE
+ *   io.shmd.Manager.TooManyFileDescriptors -ETOOMANYREFS
+ *   io.shmd.Manager.SystemError            the daemon's errno, negated
+ *   org.varlink.service.MethodNotFound     -EOPNOTSUPP
+ *   any other error                        -EPROTO
+ * Local failures: -ECONNREFUSED / -ENOENT (no daemon at the socket),
+ * -ECONNRESET (daemon closed the connection), -EMFILE (a received fd did not
+ * fit in the fd table: MSG_CTRUNC), -EPROTO (malformed reply), -ENOMEM.
+ */
+#pragma once
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Seal bits: the kernel's F_SEAL_* values, usable without <fcntl.h>. */
+#define SHMD_SEAL_SEAL 0x0001
+#define SHMD_SEAL_SHRINK 0x0002
+#define SHMD_SEAL_GROW 0x0004
+#define SHMD_SEAL_WRITE 0x0008
+#define SHMD_SEAL_FUTURE_WRITE 0x0010
+#define SHMD_SEAL_EXEC 0x0020
+
+/* ------------------------------------------------------------------ context */
+
+struct shmd_ctx;
+
+/*
+ * Create a context. socket_path may be NULL: then $SHMD_SOCKET, else
+ * "/run/shmd/io.shmd.Manager". The connection is made on first use.
+ * Returns NULL only on OOM. Since 0.1.
+ */
+struct shmd_ctx *shmd_ctx_new(const char *socket_path);
+
+/* Take a reference. Returns ctx. Since 0.1. */
+struct shmd_ctx *shmd_ctx_ref(struct shmd_ctx *ctx);
+
+/* Drop a reference; the last one closes the connection. Accepts NULL. Returns NULL. Since 0.1. */
+struct shmd_ctx *shmd_ctx_unref(struct shmd_ctx *ctx);
+
+/* Connect now (otherwise the first call does). 0 or -errno. Since 0.1. */
+int shmd_ctx_connect(struct shmd_ctx *ctx);
+
+/* The socket path in use. Since 0.1. */
+const char *shmd_ctx_get_socket(const struct shmd_ctx *ctx);
+
+/*
+ * The daemon's error of the last failed call, e.g. "io.shmd.Manager.NoSuchRegion",
+ * or NULL if the last call failed locally or succeeded. Since 0.1.
+ */
+const char *shmd_ctx_get_error_name(const struct shmd_ctx *ctx);
+
+/*
+ * A one-line reason for the last failure, for humans, e.g.
+ * "quota exceeded for uid 1000 (8.0G of 8.0G used)". Never NULL after a failed
+ * call (falls back to strerror); NULL after a successful one. Since 0.1.
+ */
+const char *shmd_ctx_get_error_message(const struct shmd_ctx *ctx);
+
+/* The error's parameters as JSON text ("{}" if none), or NULL. Since 0.1. */
+const char *shmd_ctx_get_error_parameters(const struct shmd_ctx *ctx);
+
+/* Logging: the library calls fn for debug messages at or below priority (syslog levels). */
+typedef void (*shmd_log_fn_t)(void *data, int priority, const char *file, int line,
+			      const char *fn, const char *format, va_list args);
+/* Set the log function (NULL: no logging, the default). Since 0.1. */
+void shmd_ctx_set_log_fn(struct shmd_ctx *ctx, shmd_log_fn_t fn, void *data);
+/* Set the highest priority logged (LOG_ERR default; LOG_DEBUG shows every message sent/received). Since 0.1. */
+void shmd_ctx_set_log_priority(struct shmd_ctx *ctx, int priority);
+int shmd_ctx_get_log_priority(const struct shmd_ctx *ctx);
+
+/* ------------------------------------------------------------------ regions */
+
+/* A snapshot of one region's metadata, as returned by create, open, stat, list. */
+struct shmd_region;
+
+struct shmd_region *shmd_region_ref(struct shmd_region *region);
+/* Accepts NULL. Returns NULL. Since 0.1. */
+struct shmd_region *shmd_region_unref(struct shmd_region *region);
+
+const char *shmd_region_get_name(const struct shmd_region *region);
+uint64_t shmd_region_get_id(const struct shmd_region *region);
+uint64_t shmd_region_get_size(const struct shmd_region *region);
+uid_t shmd_region_get_uid(const struct shmd_region *region);
+gid_t shmd_region_get_gid(const struct shmd_region *region);
+/* Permission bits, 0..0666. */
+mode_t shmd_region_get_mode(const struct shmd_region *region);
+/* SHMD_SEAL_* bits in force. */
+unsigned shmd_region_get_seals(const struct shmd_region *region);
+/* Seals added by a holder, not through the daemon. */
+unsigned shmd_region_get_foreign_seals(const struct shmd_region *region);
+bool shmd_region_is_fixed(const struct shmd_region *region);
+/* "resident" (later: "spilled", ...). */
+const char *shmd_region_get_state(const struct shmd_region *region);
+/* Microseconds since the epoch. */
+uint64_t shmd_region_get_created_usec(const struct shmd_region *region);
+uint64_t shmd_region_get_changed_usec(const struct shmd_region *region);
+uid_t shmd_region_get_creator_uid(const struct shmd_region *region);
+gid_t shmd_region_get_creator_gid(const struct shmd_region *region);
+pid_t shmd_region_get_creator_pid(const struct shmd_region *region);
+/* The creator's systemd unit, or NULL. */
+const char *shmd_region_get_creator_unit(const struct shmd_region *region);
+
+/* Flags for shmd_create(). */
+enum {
+	/* Open the region if it exists instead of failing with -EEXIST. */
+	SHMD_CREATE_OPEN_EXISTING = 1 << 0,
+	/* Seal grow and shrink at creation: the size can never change. */
+	SHMD_CREATE_FIXED = 1 << 1,
+};
+
+/*
+ * Create a region of size bytes with permission bits mode (0 means 0600).
+ * seals: SHMD_SEAL_* bits to apply at creation (0 for none).
+ * ret_fd: if not NULL, receives a read-write fd of the region.
+ * ret_region: if not NULL, receives its metadata (unref it).
+ * ret_created: if not NULL, set to whether the region was made (false when
+ * SHMD_CREATE_OPEN_EXISTING found one).
+ * Returns 0 or -errno. Since 0.1.
+ */
+int shmd_create(struct shmd_ctx *ctx, const char *name, uint64_t size, mode_t mode,
+		unsigned flags, unsigned seals, int *ret_fd, struct shmd_region **ret_region,
+		bool *ret_created);
+
+/*
+ * Open a region. oflags is O_RDONLY or O_RDWR. A read-only fd is a new open
+ * file description opened O_RDONLY: writing, PROT_WRITE shared mappings,
+ * ftruncate and F_ADD_SEALS fail on it (the kernel enforces it).
+ * ret_region may be NULL. Returns 0 and *ret_fd, or -errno. Since 0.1.
+ */
+int shmd_open(struct shmd_ctx *ctx, const char *name, int oflags, int *ret_fd,
+	      struct shmd_region **ret_region);
+
+/* Metadata of one region. 0 or -errno. Since 0.1. */
+int shmd_stat(struct shmd_ctx *ctx, const char *name, struct shmd_region **ret);
+
+/*
+ * Listing: an iterator over the daemon's streamed reply.
+ * prefix may be NULL or "" for all regions. While an iterator is open the
+ * context may not be used for other calls (-EBUSY).
+ */
+struct shmd_list;
+int shmd_list(struct shmd_ctx *ctx, const char *prefix, struct shmd_list **ret);
+/* 1 and *ret (unref it) for the next region, 0 at the end, or -errno. Since 0.1. */
+int shmd_list_next(struct shmd_list *list, struct shmd_region **ret);
+/* Accepts NULL. An unfinished listing is drained or the connection dropped. Returns NULL. Since 0.1. */
+struct shmd_list *shmd_list_free(struct shmd_list *list);
+
+enum {
+	/* Allow shrinking (mappers past the new end get SIGBUS). */
+	SHMD_RESIZE_FORCE = 1 << 0,
+};
+/* 0 or -errno (-EFBIG: shrink without SHMD_RESIZE_FORCE; -EPERM: sealed). Since 0.1. */
+int shmd_resize(struct shmd_ctx *ctx, const char *name, uint64_t size, unsigned flags);
+
+enum {
+	/* Replace an existing region called new_name (it is deleted). */
+	SHMD_RENAME_REPLACE = 1 << 0,
+};
+/* Atomic rename. 0 or -errno. Since 0.1. */
+int shmd_rename(struct shmd_ctx *ctx, const char *name, const char *new_name, unsigned flags);
+
+/* Remove the name; memory goes when the last holder closes. 0 or -errno. Since 0.1. */
+int shmd_delete(struct shmd_ctx *ctx, const char *name);
+
+/* Add SHMD_SEAL_* seals. 0 or -errno (-EBUSY: write seal while mapped writable). Since 0.1. */
+int shmd_seal(struct shmd_ctx *ctx, const char *name, unsigned seals);
+
+/*
+ * Change mode, owner, group. Pass (mode_t)-1, (uid_t)-1, (gid_t)-1 to leave
+ * one unchanged. 0 or -errno. Since 0.1.
+ */
+int shmd_set_access(struct shmd_ctx *ctx, const char *name, mode_t mode, uid_t uid, gid_t gid);
+
+/*
+ * Open and map a region: O_RDONLY maps PROT_READ, O_RDWR maps
+ * PROT_READ|PROT_WRITE, MAP_SHARED, its whole current size. The fd is closed
+ * after mapping. A region of size 0 gives *ret_addr NULL and *ret_size 0.
+ * 0 or -errno. Since 0.1.
+ */
+int shmd_region_map(struct shmd_ctx *ctx, const char *name, int oflags, void **ret_addr,
+		    size_t *ret_size);
+/* Unmap what shmd_region_map() returned. Accepts NULL/0. 0 or -errno. Since 0.1. */
+int shmd_region_unmap(void *addr, size_t size);
+
+/* ------------------------------------------------------------------ daemon status */
+
+struct shmd_status;
+int shmd_status(struct shmd_ctx *ctx, struct shmd_status **ret);
+struct shmd_status *shmd_status_unref(struct shmd_status *status);
+const char *shmd_status_get_version(const struct shmd_status *status);
+uint64_t shmd_status_get_regions(const struct shmd_status *status);
+uint64_t shmd_status_get_total_size(const struct shmd_status *status);
+uint64_t shmd_status_get_connections(const struct shmd_status *status);
+uint64_t shmd_status_get_started_usec(const struct shmd_status *status);
+/* A limit by its wire name ("maxRegions", "maxConnections", ...); 0 and false if unknown. */
+bool shmd_status_get_limit(const struct shmd_status *status, const char *name, uint64_t *ret);
+/* A feature by its wire name ("noexecSeal", "anonVmaName"). */
+bool shmd_status_has_feature(const struct shmd_status *status, const char *name);
+
+/* The library version, e.g. "0.1.0". Since 0.1. */
+const char *shmd_version(void);
+
+#ifdef __cplusplus
+}
+#endif
