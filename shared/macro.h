@@ -49,6 +49,12 @@ static inline void json_object_putp(json_object **o)
 }
 #define _cleanup_json_ _cleanup_(json_object_putp)
 
+static inline void json_tokener_freep(json_tokener **t)
+{
+	if (*t)
+		json_tokener_free(*t);
+}
+
 /* Take ownership out of a cleanup variable. */
 #define TAKE_PTR(p)                                                                                \
 	({                                                                                         \

@@ -36,8 +36,9 @@ void vl_reader_done(struct vl_reader *r);
 
 /*
  * One recvmsg() into the reader, with MSG_CMSG_CLOEXEC|MSG_DONTWAIT when nonblock.
- * Returns bytes read (> 0), 0 on EOF, -EAGAIN, -EMSGSIZE when the pending partial
- * message already exceeds max_message, -EMFILE (MSG_CTRUNC: fds lost) or another -errno.
+ * Returns bytes read (> 0), 0 on EOF, -EAGAIN, -EMFILE (MSG_CTRUNC: fds lost; the
+ * data was still taken) or another -errno. Call vl_reader_next() until it returns 0
+ * after every fill: that is where an oversized message is detected.
  */
 ssize_t vl_reader_fill(struct vl_reader *r, int fd, bool nonblock);
 

@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Varlink wire framing: NUL-terminated JSON messages over a stream socket, fds by SCM_RIGHTS. */
+
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "macro.h"
+#include "name.h"
+#include "varlink.h"
+
+/* Read at least this much per recvmsg(); the buffer grows geometrically past it. */
+#define VL_READ_CHUNK 16384
+
+void vl_reader_init(struct vl_reader *r, size_t max_message)
+{
+	*r = (struct vl_reader){ .max_message = max_message };
+}
+
+static void close_fds(int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		safe_close(fds[i]);
+}
+
+void vl_reader_done(struct vl_reader *r)
+{
+	free(r->buf);
+	close_fds(r->fds, r->n_fds);
+	vl_reader_init(r, r->max_message);
+}
+
+bool vl_reader_has_partial(const struct vl_reader *r)
+{
+	return r->len > r->start;
+}
+
+/* Make room for VL_READ_CHUNK more bytes, compacting consumed bytes first. */
+static int reader_reserve(struct vl_reader *r)
+{
+	if (r->start > 0) {
+		memmove(r->buf, r->buf + r->start, r->len - r->start);
+		r->len -= r->start;
+		r->start = 0;
+	}
+	if (r->cap - r->len >= VL_READ_CHUNK)
+		return 0;
+
+	size_t cap = MAX(r->cap * 2, (size_t)VL_READ_CHUNK * 2);
+	char *p = realloc(r->buf, cap);
+	if (!p)
+		return -ENOMEM;
+	r->buf = p;
+	r->cap = cap;
+	return 0;
+}
+
+/* Take fds (and credentials) from the control messages of one recvmsg(). */
+static void reader_take_cmsgs(struct vl_reader *r, struct msghdr *mh)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET)
+			continue;
+		if (c->cmsg_type == SCM_CREDENTIALS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(struct ucred))) {
+			memcpy(&r->cred, CMSG_DATA(c), sizeof(struct ucred));
+			r->have_cred = true;
+		} else if (c->cmsg_type == SCM_RIGHTS) {
+			size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			int *fds = (int *)CMSG_DATA(c);
+			for (size_t i = 0; i < n; i++) {
+				int fd;
+				memcpy(&fd, fds + i, sizeof(int));
+				if (r->n_fds < VL_MAX_FDS) {
+					r->fds[r->n_fds++] = fd;
+				} else {
+					safe_close(fd);
+					r->n_fds_dropped++;
+				}
+			}
+		}
+	}
+}
+
+ssize_t vl_reader_fill(struct vl_reader *r, int fd, bool nonblock)
+{
+	/* Room for a full set of fds plus credentials. */
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * VL_MAX_FDS) + CMSG_SPACE(sizeof(struct ucred))];
+	} control;
+
+	int ret = reader_reserve(r);
+	if (ret < 0)
+		return ret;
+
+	struct iovec iov = { .iov_base = r->buf + r->len, .iov_len = r->cap - r->len };
+	struct msghdr mh = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = &control,
+		.msg_controllen = sizeof(control),
+	};
+	ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | (nonblock ? MSG_DONTWAIT : 0));
+	if (n < 0)
+		return negative_errno();
+
+	reader_take_cmsgs(r, &mh);
+	r->len += (size_t)n;
+
+	/* The kernel closed fds that did not fit (control buffer or RLIMIT_NOFILE). */
+	if (mh.msg_flags & MSG_CTRUNC) {
+		r->n_fds_dropped++;
+		return -EMFILE;
+	}
+	return n;
+}
+
+static int parse_message(const char *s, size_t len, json_object **ret)
+{
+	_cleanup_(json_tokener_freep) json_tokener *tok = json_tokener_new();
+	if (!tok)
+		return -ENOMEM;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+
+	json_object *o = json_tokener_parse_ex(tok, s, (int)len);
+	if (!o || json_tokener_get_error(tok) != json_tokener_success ||
+	    json_tokener_get_parse_end(tok) != len) {
+		json_object_put(o);
+		return -EBADMSG;
+	}
+	if (!json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		return -EBADMSG;
+	}
+	*ret = o;
+	return 0;
+}
+
+int vl_reader_next(struct vl_reader *r, json_object **ret, int *fds, size_t *n_fds)
+{
+	size_t avail = r->len - r->start;
+	char *begin = r->buf + r->start;
+	char *nul = avail > r->scanned ? memchr(begin + r->scanned, 0, avail - r->scanned) : NULL;
+
+	if (!nul) {
+		r->scanned = avail;
+		return avail > r->max_message ? -EMSGSIZE : 0;
+	}
+
+	size_t msg_len = (size_t)(nul - begin);
+	r->start += msg_len + 1;
+	r->scanned = 0;
+
+	/* Fds belong to the message that was incomplete when they arrived: this one. */
+	if (fds && n_fds) {
+		memcpy(fds, r->fds, r->n_fds * sizeof(int));
+		*n_fds = r->n_fds;
+	} else {
+		close_fds(r->fds, r->n_fds);
+	}
+	r->n_fds = 0;
+
+	if (r->start == r->len)
+		r->start = r->len = 0;
+
+	if (msg_len > r->max_message)
+		return -EMSGSIZE;
+	return parse_message(begin, msg_len, ret) < 0 ? -EBADMSG : 1;
+}
+
+char *vl_serialize(json_object *msg, size_t *ret_len)
+{
+	size_t len;
+	const char *s = json_object_to_json_string_length(
+		msg, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	if (!s)
+		return NULL;
+
+	char *out = malloc(len + 1);
+	if (!out)
+		return NULL;
+	memcpy(out, s, len);
+	out[len] = '\0';
+	*ret_len = len + 1;
+	return out;
+}
+
+ssize_t vl_sendmsg(int fd, const char *data, size_t len, const int *fds, size_t n_fds,
+		   bool nonblock)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * VL_MAX_FDS)];
+	} control;
+	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (n_fds > VL_MAX_FDS)
+		return -E2BIG;
+	if (n_fds > 0) {
+		memset(&control, 0, sizeof(control));
+		mh.msg_control = &control;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
+	}
+
+	ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL | (nonblock ? MSG_DONTWAIT : 0));
+	return n < 0 ? negative_errno() : n;
+}
+
+int vl_send_all(int fd, const char *data, size_t len, const int *fds, size_t n_fds)
+{
+	while (len > 0) {
+		ssize_t n = vl_sendmsg(fd, data, len, fds, n_fds, false);
+		if (n == -EINTR)
+			continue;
+		if (n < 0)
+			return (int)n;
+		/* The fds went with the first chunk. */
+		fds = NULL;
+		n_fds = 0;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static json_object *params_or_empty(json_object *params)
+{
+	return params ? params : json_object_new_object();
+}
+
+json_object *vl_call_new(const char *method, json_object *params, bool more, bool oneway)
+{
+	json_object *m = json_object_new_object();
+	json_object *p = params_or_empty(params);
+	if (!m || !p) {
+		json_object_put(m);
+		json_object_put(p);
+		return NULL;
+	}
+	json_object_object_add(m, "method", json_object_new_string(method));
+	json_object_object_add(m, "parameters", p);
+	if (more)
+		json_object_object_add(m, "more", json_object_new_boolean(true));
+	if (oneway)
+		json_object_object_add(m, "oneway", json_object_new_boolean(true));
+	return m;
+}
+
+json_object *vl_reply_new(json_object *params, bool continues)
+{
+	json_object *m = json_object_new_object();
+	json_object *p = params_or_empty(params);
+	if (!m || !p) {
+		json_object_put(m);
+		json_object_put(p);
+		return NULL;
+	}
+	json_object_object_add(m, "parameters", p);
+	if (continues)
+		json_object_object_add(m, "continues", json_object_new_boolean(true));
+	return m;
+}
+
+json_object *vl_error_new(const char *error, json_object *params)
+{
+	json_object *m = json_object_new_object();
+	json_object *p = params_or_empty(params);
+	if (!m || !p) {
+		json_object_put(m);
+		json_object_put(p);
+		return NULL;
+	}
+	json_object_object_add(m, "error", json_object_new_string(error));
+	json_object_object_add(m, "parameters", p);
+	return m;
+}
+
+static const char *message_string(json_object *msg, const char *key)
+{
+	json_object *v;
+	if (!json_object_object_get_ex(msg, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+const char *vl_message_method(json_object *msg)
+{
+	return message_string(msg, "method");
+}
+
+const char *vl_message_error(json_object *msg)
+{
+	return message_string(msg, "error");
+}
+
+json_object *vl_message_parameters(json_object *msg)
+{
+	json_object *v;
+	if (!json_object_object_get_ex(msg, "parameters", &v) ||
+	    !json_object_is_type(v, json_type_object))
+		return NULL;
+	return v;
+}
+
+bool vl_message_flag(json_object *msg, const char *key)
+{
+	json_object *v;
+	if (!json_object_object_get_ex(msg, key, &v) || !json_object_is_type(v, json_type_boolean))
+		return false;
+	return json_object_get_boolean(v);
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Unit tests of size parsing and human formatting. */
+
+#include <errno.h>
+#include <stdint.h>
+
+#include "size.h"
+#include "testlib.h"
+
+static void parses(const char *s, uint64_t want)
+{
+	uint64_t v = 0;
+	int r = size_parse(s, &v);
+	ok(r == 0 && v == want, "size_parse(\"%s\") = %llu (got %d, %llu)", s,
+	   (unsigned long long)want, r, (unsigned long long)v);
+}
+
+static void refuses(const char *s, int want)
+{
+	uint64_t v = 0;
+	is_int(size_parse(s, &v), want, "size_parse(\"%s\") refused", s);
+}
+
+static void formats(uint64_t n, const char *want)
+{
+	char buf[SIZE_FORMAT_MAX];
+	is_str(size_format(n, buf, sizeof(buf)), want, "size_format(%llu)", (unsigned long long)n);
+}
+
+int main(void)
+{
+	parses("0", 0);
+	parses("4096", 4096);
+	parses("64K", 65536);
+	parses("64k", 65536);
+	parses("64KiB", 65536);
+	parses("64KB", 65536);
+	parses("512M", 512ULL << 20);
+	parses("2G", 2ULL << 30);
+	parses("1.5G", 3ULL << 29);
+	parses("0.5K", 512);
+	parses("1.0009765625K", 1025);
+	parses("10B", 10);
+	parses("7E", 7ULL << 60);
+	parses("9223372036854775807", INT64_MAX);
+	refuses("", -EINVAL);
+	refuses("K", -EINVAL);
+	refuses("-1", -EINVAL);
+	refuses("1.", -EINVAL);
+	refuses("1.5.5", -EINVAL);
+	refuses("12Q", -EINVAL);
+	refuses("12 K", -EINVAL);
+	refuses("8E", -ERANGE);
+	refuses("9223372036854775808", -ERANGE);
+	refuses("99999999999999999999999", -ERANGE);
+	formats(0, "0");
+	formats(1023, "1023");
+	formats(1024, "1.0K");
+	formats(1536, "1.5K");
+	formats(1048575, "1.0M");
+	formats(3ULL << 29, "1.5G");
+	formats(64ULL << 30, "64.0G");
+	formats(UINT64_MAX, "16.0E");
+	return done_testing();
+}

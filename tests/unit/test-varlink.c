@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Unit tests of the Varlink framing over a socketpair: splitting, fds, limits, bad input. */
+
+#include <fcntl.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "testlib.h"
+#include "varlink.h"
+
+static void pair(int sv[2])
+{
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		bail_out("socketpair: %m");
+}
+
+static void send_raw(int fd, const char *s, size_t len)
+{
+	if (vl_send_all(fd, s, len, NULL, 0) < 0)
+		bail_out("send: %m");
+}
+
+static void test_split(void)
+{
+	_cleanup_close_ int a = -1, b = -1;
+	struct vl_reader r;
+	json_object *m = NULL;
+	int sv[2];
+
+	pair(sv);
+	a = sv[0], b = sv[1];
+	vl_reader_init(&r, 1024);
+
+	/* Two messages and half of a third in one write. */
+	send_raw(a, "{\"method\":\"x.A\"}\0{\"method\":\"x.B\"}\0{\"meth", 40);
+	ok(vl_reader_fill(&r, b, false) == 40, "read all bytes at once");
+	ok(vl_reader_next(&r, &m, NULL, NULL) == 1 && strcmp(vl_message_method(m), "x.A") == 0, "first");
+	json_object_put(m);
+	ok(vl_reader_next(&r, &m, NULL, NULL) == 1 && strcmp(vl_message_method(m), "x.B") == 0, "second");
+	json_object_put(m);
+	is_int(vl_reader_next(&r, &m, NULL, NULL), 0, "partial third is not a message");
+	ok(vl_reader_has_partial(&r), "partial is reported");
+	send_raw(b == sv[1] ? a : b, "od\":\"x.C\"}", 11);
+	ok(vl_reader_fill(&r, b, false) == 11, "read the rest");
+	ok(vl_reader_next(&r, &m, NULL, NULL) == 1 && strcmp(vl_message_method(m), "x.C") == 0, "third");
+	json_object_put(m);
+	ok(!vl_reader_has_partial(&r), "nothing left");
+	vl_reader_done(&r);
+}
+
+static void test_fds(void)
+{
+	_cleanup_close_ int a = -1, b = -1;
+	struct vl_reader r;
+	json_object *m = NULL;
+	int sv[2], p[2], fds[VL_MAX_FDS];
+	size_t n_fds = 0;
+
+	pair(sv);
+	a = sv[0], b = sv[1];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		bail_out("pipe: %m");
+	vl_reader_init(&r, 1024);
+
+	ok(vl_sendmsg(a, "{\"parameters\":{\"fileDescriptor\":0}}", 36, p, 2, false) == 36, "sent with 2 fds");
+	safe_close(p[0]);
+	safe_close(p[1]);
+	ok(vl_reader_fill(&r, b, false) == 36, "read it");
+	ok(vl_reader_next(&r, &m, fds, &n_fds) == 1 && n_fds == 2, "message owns 2 fds");
+	ok((fcntl(fds[0], F_GETFD) & FD_CLOEXEC) != 0, "received fd is O_CLOEXEC");
+	ok(write(fds[1], "x", 1) == 1, "received pipe works");
+	safe_close(fds[0]);
+	safe_close(fds[1]);
+	json_object_put(m);
+	vl_reader_done(&r);
+}
+
+static void test_limits(void)
+{
+	_cleanup_close_ int a = -1, b = -1;
+	struct vl_reader r;
+	json_object *m = NULL;
+	char big[300];
+	int sv[2];
+
+	pair(sv);
+	a = sv[0], b = sv[1];
+	vl_reader_init(&r, 100);
+
+	memset(big, ' ', sizeof(big));
+	send_raw(a, big, sizeof(big));
+	ok(vl_reader_fill(&r, b, false) > 0, "read oversized partial");
+	is_int(vl_reader_next(&r, &m, NULL, NULL), -EMSGSIZE, "partial over the limit is EMSGSIZE");
+	vl_reader_done(&r);
+
+	vl_reader_init(&r, 100);
+	send_raw(a, "[1,2]\0{\"a\":1,}\0{\"a\":\"\xff\"}\0", 28);
+	ok(vl_reader_fill(&r, b, false) == 28, "read bad messages");
+	is_int(vl_reader_next(&r, &m, NULL, NULL), -EBADMSG, "non-object refused");
+	is_int(vl_reader_next(&r, &m, NULL, NULL), -EBADMSG, "trailing comma refused (strict)");
+	is_int(vl_reader_next(&r, &m, NULL, NULL), -EBADMSG, "invalid UTF-8 refused");
+	vl_reader_done(&r);
+
+	safe_close(a);
+	a = -1;
+	vl_reader_init(&r, 100);
+	is_int(vl_reader_fill(&r, b, false), 0, "EOF reads 0");
+	is_int(vl_reader_fill(&r, b, true), 0, "EOF again");
+	vl_reader_done(&r);
+}
+
+static void test_builders(void)
+{
+	_cleanup_json_ json_object *c = vl_call_new("io.shmd.Manager.List", NULL, true, false);
+	_cleanup_json_ json_object *e = vl_error_new("io.shmd.Manager.NoSuchRegion", NULL);
+	_cleanup_json_ json_object *rep = vl_reply_new(NULL, true);
+	size_t len = 0;
+	_cleanup_free_ char *s = vl_serialize(c, &len);
+
+	is_str(s, "{\"method\":\"io.shmd.Manager.List\",\"parameters\":{},\"more\":true}", "call serialised");
+	is_int((long long)len, (long long)strlen(s) + 1, "length includes the NUL");
+	ok(vl_message_flag(c, "more") && !vl_message_flag(c, "oneway"), "flags read");
+	is_str(vl_message_error(e), "io.shmd.Manager.NoSuchRegion", "error name read");
+	ok(vl_message_parameters(e) != NULL, "error has parameters");
+	ok(vl_message_flag(rep, "continues"), "continues set");
+}
+
+int main(void)
+{
+	test_split();
+	test_fds();
+	test_limits();
+	test_builders();
+	return done_testing();
+}
