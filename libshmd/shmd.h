@@ -98,8 +98,8 @@ const char *shmd_ctx_get_error_message(const struct shmd_ctx *ctx);
 const char *shmd_ctx_get_error_parameters(const struct shmd_ctx *ctx);
 
 /* Logging: the library calls fn for debug messages at or below priority (syslog levels). */
-typedef void (*shmd_log_fn_t)(void *data, int priority, const char *file, int line,
-			      const char *fn, const char *format, va_list args);
+typedef void (*shmd_log_fn_t)(void *data, int priority, const char *file, int line, const char *fn,
+			      const char *format, va_list args);
 /* Set the log function (NULL: no logging, the default). Since 0.1. */
 void shmd_ctx_set_log_fn(struct shmd_ctx *ctx, shmd_log_fn_t fn, void *data);
 /* Set the highest priority logged (LOG_ERR default; LOG_DEBUG shows every message sent/received). Since 0.1. */
@@ -155,9 +155,8 @@ enum {
  * SHMD_CREATE_OPEN_EXISTING found one).
  * Returns 0 or -errno. Since 0.1.
  */
-int shmd_create(struct shmd_ctx *ctx, const char *name, uint64_t size, mode_t mode,
-		unsigned flags, unsigned seals, int *ret_fd, struct shmd_region **ret_region,
-		bool *ret_created);
+int shmd_create(struct shmd_ctx *ctx, const char *name, uint64_t size, mode_t mode, unsigned flags,
+		unsigned seals, int *ret_fd, struct shmd_region **ret_region, bool *ret_created);
 
 /*
  * Open a region. oflags is O_RDONLY or O_RDWR. A read-only fd is a new open

@@ -69,7 +69,8 @@ const char *name_check(const char *name, size_t len, bool is_prefix)
 			return NULL;
 		}
 		if (component_is_bad(p, (size_t)(slash - p)))
-			return slash == p ? "has an empty component" : "has a '.' or '..' component";
+			return slash == p ? "has an empty component" :
+					    "has a '.' or '..' component";
 		p = slash + 1;
 	}
 }
@@ -127,7 +128,8 @@ int base64_decode(const char *s, size_t len, char **ret, size_t *ret_len)
 		if (v[2] < 0 && v[3] >= 0)
 			return -EINVAL;
 		uint32_t x = ((uint32_t)v[0] << 18) | ((uint32_t)v[1] << 12) |
-			     ((uint32_t)(v[2] < 0 ? 0 : v[2]) << 6) | (uint32_t)(v[3] < 0 ? 0 : v[3]);
+			     ((uint32_t)(v[2] < 0 ? 0 : v[2]) << 6) |
+			     (uint32_t)(v[3] < 0 ? 0 : v[3]);
 		out[n++] = (char)(x >> 16);
 		if (v[2] >= 0)
 			out[n++] = (char)(x >> 8);

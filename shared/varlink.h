@@ -18,10 +18,10 @@
  */
 struct vl_reader {
 	char *buf;
-	size_t len;      /* bytes held */
-	size_t cap;      /* allocated */
-	size_t start;    /* offset of the first unconsumed byte */
-	size_t scanned;  /* bytes after start already searched for NUL */
+	size_t len;	/* bytes held */
+	size_t cap;	/* allocated */
+	size_t start;	/* offset of the first unconsumed byte */
+	size_t scanned; /* bytes after start already searched for NUL */
 	size_t max_message;
 	int fds[VL_MAX_FDS];
 	size_t n_fds;
@@ -62,7 +62,8 @@ char *vl_serialize(json_object *msg, size_t *ret_len);
  * sendmsg() with fds attached to the first byte. Returns bytes written or -errno
  * (-EAGAIN when a nonblocking socket is full). MSG_NOSIGNAL always.
  */
-ssize_t vl_sendmsg(int fd, const char *data, size_t len, const int *fds, size_t n_fds, bool nonblock);
+ssize_t vl_sendmsg(int fd, const char *data, size_t len, const int *fds, size_t n_fds,
+		   bool nonblock);
 
 /* Write a whole buffer on a blocking socket, fds with the first chunk. 0 or -errno. */
 int vl_send_all(int fd, const char *data, size_t len, const int *fds, size_t n_fds);
@@ -75,5 +76,5 @@ json_object *vl_error_new(const char *error, json_object *params);
 /* Accessors for a received message; NULL/false when absent or of the wrong type. */
 const char *vl_message_method(json_object *msg);
 const char *vl_message_error(json_object *msg);
-json_object *vl_message_parameters(json_object *msg); /* borrowed; NULL if absent */
+json_object *vl_message_parameters(json_object *msg);	 /* borrowed; NULL if absent */
 bool vl_message_flag(json_object *msg, const char *key); /* "more", "oneway", "continues" */

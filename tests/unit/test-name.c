@@ -8,12 +8,14 @@
 
 static void valid(const char *n, bool prefix)
 {
-	ok(name_check(n, strlen(n), prefix) == NULL, "'%s' is a valid %s", n, prefix ? "prefix" : "name");
+	ok(name_check(n, strlen(n), prefix) == NULL, "'%s' is a valid %s", n,
+	   prefix ? "prefix" : "name");
 }
 
 static void invalid(const char *n, size_t len, bool prefix, const char *what)
 {
-	ok(name_check(n, len, prefix) != NULL, "%s is refused as a %s", what, prefix ? "prefix" : "name");
+	ok(name_check(n, len, prefix) != NULL, "%s is refused as a %s", what,
+	   prefix ? "prefix" : "name");
 }
 
 static void test_name_check(void)
@@ -56,15 +58,17 @@ static void test_utf8(void)
 static void test_base64(void)
 {
 	static const char *plain[] = { "", "f", "fo", "foo", "foob", "fooba", "foobar" };
-	static const char *enc[] = { "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy" };
+	static const char *enc[] = {
+		"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"
+	};
 
 	for (size_t i = 0; i < ELEMENTSOF(plain); i++) {
 		_cleanup_free_ char *e = base64_encode(plain[i], strlen(plain[i]));
 		_cleanup_free_ char *d = NULL;
 		size_t len = 0;
 		is_str(e, enc[i], "base64(\"%s\")", plain[i]);
-		ok(base64_decode(enc[i], strlen(enc[i]), &d, &len) == 0 && len == strlen(plain[i]) &&
-			   memcmp(d, plain[i], len) == 0,
+		ok(base64_decode(enc[i], strlen(enc[i]), &d, &len) == 0 &&
+			   len == strlen(plain[i]) && memcmp(d, plain[i], len) == 0,
 		   "decode \"%s\"", enc[i]);
 	}
 	char *d = NULL;
@@ -94,19 +98,22 @@ static void test_json_pair(void)
 	ok(get_name("{\"nameBase64\":\"/w==\"}", &b, &reason) == 1 && strcmp(b, "\xff") == 0,
 	   "base64 name read");
 	is_int(get_name("{}", &x, &reason), 0, "absent name is 0");
-	is_int(get_name("{\"name\":\"a\",\"nameBase64\":\"YQ==\"}", &x, &reason), -EINVAL, "both refused");
+	is_int(get_name("{\"name\":\"a\",\"nameBase64\":\"YQ==\"}", &x, &reason), -EINVAL,
+	       "both refused");
 	is_int(get_name("{\"name\":\"a\\u0000b\"}", &x, &reason), -EINVAL, "embedded NUL refused");
 	is_int(get_name("{\"name\":7}", &x, &reason), -EINVAL, "number refused");
-	is_int(get_name("{\"nameBase64\":\"YQA=\"}", &x, &reason), -EINVAL, "NUL via base64 refused");
+	is_int(get_name("{\"nameBase64\":\"YQA=\"}", &x, &reason), -EINVAL,
+	       "NUL via base64 refused");
 	is_int(get_name("{\"name\":\"a//b\"}", &x, &reason), -EINVAL, "bad name refused");
 	ok(reason && strstr(reason, "empty"), "reason says why (%s)", reason);
 
 	_cleanup_json_ json_object *o = json_object_new_object();
 	json_add_name(o, "name", "caf\xc3\xa9");
 	json_add_name(o, "newName", "raw\xff");
-	is_str(json_object_get_string(json_object_object_get(o, "name")), "caf\xc3\xa9", "UTF-8 as string");
-	is_str(json_object_get_string(json_object_object_get(o, "newNameBase64")), "cmF3/w==",
-	       "other bytes as base64");
+	is_str(json_object_get_string(json_object_object_get(o, "name")), "caf\xc3\xa9",
+	       "UTF-8 as string");
+	is_str(json_object_get_string(json_object_object_get(o, "newNameBase64")),
+	       "cmF3/w==", "other bytes as base64");
 
 	_cleanup_free_ char *e = name_escape("a\tb\xff\xc3\xa9\\");
 	is_str(e, "a\\x09b\\xff\xc3\xa9\\x5c", "name_escape");

@@ -17,11 +17,13 @@ int main(void)
 	is_int(SHMD_SEAL_GROW, F_SEAL_GROW, "grow bit is F_SEAL_GROW");
 	is_int(SHMD_SEAL_WRITE, F_SEAL_WRITE, "write bit is F_SEAL_WRITE");
 
-	ok(seals_from_list("grow,shrink", &s) == 0 && s == (SHMD_SEAL_GROW | SHMD_SEAL_SHRINK), "list parsed");
+	ok(seals_from_list("grow,shrink", &s) == 0 && s == (SHMD_SEAL_GROW | SHMD_SEAL_SHRINK),
+	   "list parsed");
 	ok(seals_from_list("future-write", &s) == 0 && s == SHMD_SEAL_FUTURE_WRITE, "CLI spelling");
 	is_int(seals_from_list("grow,bogus", &s), -EINVAL, "unknown seal refused");
 	is_int(seals_from_list("", &s), -EINVAL, "empty list refused");
-	is_str(seals_format(SHMD_SEAL_SEAL | SHMD_SEAL_WRITE, buf, sizeof(buf)), "seal,write", "formatted");
+	is_str(seals_format(SHMD_SEAL_SEAL | SHMD_SEAL_WRITE, buf, sizeof(buf)), "seal,write",
+	       "formatted");
 	is_str(seals_format(0, buf, sizeof(buf)), "-", "no seals is '-'");
 
 	_cleanup_json_ json_object *a = seals_to_json(SHMD_SEAL_ALL);

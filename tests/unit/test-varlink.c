@@ -34,15 +34,18 @@ static void test_split(void)
 	/* Two messages and half of a third in one write. */
 	send_raw(a, "{\"method\":\"x.A\"}\0{\"method\":\"x.B\"}\0{\"meth", 40);
 	ok(vl_reader_fill(&r, b, false) == 40, "read all bytes at once");
-	ok(vl_reader_next(&r, &m, NULL, NULL) == 1 && strcmp(vl_message_method(m), "x.A") == 0, "first");
+	ok(vl_reader_next(&r, &m, NULL, NULL) == 1 && strcmp(vl_message_method(m), "x.A") == 0,
+	   "first");
 	json_object_put(m);
-	ok(vl_reader_next(&r, &m, NULL, NULL) == 1 && strcmp(vl_message_method(m), "x.B") == 0, "second");
+	ok(vl_reader_next(&r, &m, NULL, NULL) == 1 && strcmp(vl_message_method(m), "x.B") == 0,
+	   "second");
 	json_object_put(m);
 	is_int(vl_reader_next(&r, &m, NULL, NULL), 0, "partial third is not a message");
 	ok(vl_reader_has_partial(&r), "partial is reported");
 	send_raw(b == sv[1] ? a : b, "od\":\"x.C\"}", 11);
 	ok(vl_reader_fill(&r, b, false) == 11, "read the rest");
-	ok(vl_reader_next(&r, &m, NULL, NULL) == 1 && strcmp(vl_message_method(m), "x.C") == 0, "third");
+	ok(vl_reader_next(&r, &m, NULL, NULL) == 1 && strcmp(vl_message_method(m), "x.C") == 0,
+	   "third");
 	json_object_put(m);
 	ok(!vl_reader_has_partial(&r), "nothing left");
 	vl_reader_done(&r);
@@ -62,7 +65,8 @@ static void test_fds(void)
 		bail_out("pipe: %m");
 	vl_reader_init(&r, 1024);
 
-	ok(vl_sendmsg(a, "{\"parameters\":{\"fileDescriptor\":0}}", 36, p, 2, false) == 36, "sent with 2 fds");
+	ok(vl_sendmsg(a, "{\"parameters\":{\"fileDescriptor\":0}}", 36, p, 2, false) == 36,
+	   "sent with 2 fds");
 	safe_close(p[0]);
 	safe_close(p[1]);
 	ok(vl_reader_fill(&r, b, false) == 36, "read it");
@@ -117,7 +121,8 @@ static void test_builders(void)
 	size_t len = 0;
 	_cleanup_free_ char *s = vl_serialize(c, &len);
 
-	is_str(s, "{\"method\":\"io.shmd.Manager.List\",\"parameters\":{},\"more\":true}", "call serialised");
+	is_str(s, "{\"method\":\"io.shmd.Manager.List\",\"parameters\":{},\"more\":true}",
+	       "call serialised");
 	is_int((long long)len, (long long)strlen(s) + 1, "length includes the NUL");
 	ok(vl_message_flag(c, "more") && !vl_message_flag(c, "oneway"), "flags read");
 	is_str(vl_message_error(e), "io.shmd.Manager.NoSuchRegion", "error name read");
