@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The bare baseline server: the physical floor of shmd's request path. Same socket
+ * type (AF_UNIX stream), same framing shape (NUL-terminated request, reply with an
+ * fd by SCM_RIGHTS), same single-threaded epoll loop, but no registry, no JSON, no
+ * credentials, no policy. Usage: bare-server SOCKET-PATH (stop it with SIGTERM).
+ */
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "bare.h"
+#include "macro.h"
+
+struct conn {
+	int fd;
+	size_t len;
+	char buf[BARE_MAX_REQUEST * 2];
+};
+
+static int held_fd = -1;        /* the one memfd that Open re-opens */
+static char held_path[64];      /* /proc/self/fd/N of it */
+
+static int reply(int fd, int err, int pass_fd)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} control;
+	char text[32];
+	int len = err ? snprintf(text, sizeof(text), "error %d", err) : snprintf(text, sizeof(text), "ok");
+	struct iovec iov = { .iov_base = text, .iov_len = (size_t)len + 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (pass_fd >= 0) {
+		struct cmsghdr *c;
+
+		mh.msg_control = &control;
+		mh.msg_controllen = sizeof(control);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+	}
+	/* Clients are synchronous and replies are tiny: the socket buffer always has room. */
+	return sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ? negative_errno() : 0;
+}
+
+static int handle(int fd, const char *msg)
+{
+	unsigned long long size = 0;
+	_cleanup_close_ int out = -1;
+	char op = 0;
+
+	if (sscanf(msg, "%c %llu", &op, &size) != 2)
+		return reply(fd, EINVAL, -1);
+	switch (op) {
+	case BARE_CREATE:
+		out = memfd_create("bare", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		if (out < 0 || ftruncate(out, (off_t)size) < 0)
+			return reply(fd, errno, -1);
+		return reply(fd, 0, out);
+	case BARE_OPEN_RW:
+	case BARE_OPEN_RO:
+		/* Like shmd: a new open file description per handout, not a dup of ours. */
+		out = open(held_path, (op == BARE_OPEN_RW ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+		if (out < 0)
+			return reply(fd, errno, -1);
+		return reply(fd, 0, out);
+	case BARE_OPEN_SEND:
+		return reply(fd, 0, held_fd);
+	case BARE_DELETE:
+		return reply(fd, 0, -1);
+	default:
+		return reply(fd, EOPNOTSUPP, -1);
+	}
+}
+
+/* One recv per wakeup (level-triggered): the fewest syscalls a request can cost. */
+static int conn_read(struct conn *c)
+{
+	ssize_t n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, MSG_DONTWAIT);
+	size_t start = 0;
+	char *nul;
+
+	if (n == 0)
+		return -ECONNRESET;
+	if (n < 0)
+		return errno == EAGAIN ? 0 : negative_errno();
+	c->len += (size_t)n;
+	while ((nul = memchr(c->buf + start, 0, c->len - start))) {
+		int r = handle(c->fd, c->buf + start);
+		if (r < 0)
+			return r;
+		start = (size_t)(nul - c->buf) + 1;
+	}
+	memmove(c->buf, c->buf + start, c->len - start);
+	c->len -= start;
+	return c->len == sizeof(c->buf) ? -EMSGSIZE : 0;
+}
+
+static int listen_on(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = -1;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return negative_errno();
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, SOMAXCONN) < 0)
+		return negative_errno();
+	return TAKE_FD(fd);
+}
+
+static void accept_one(int ep, int lfd)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct conn *c;
+	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return;
+	}
+	c->fd = fd;
+	ev.data.ptr = c;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		close(fd);
+		free(c);
+	}
+}
+
+static int serve(int lfd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	_cleanup_close_ int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev) < 0)
+		return negative_errno();
+	for (;;) {
+		struct epoll_event evs[64];
+		int n = epoll_wait(ep, evs, ELEMENTSOF(evs), -1);
+
+		if (n < 0 && errno != EINTR)
+			return negative_errno();
+		for (int i = 0; i < n; i++) {
+			struct conn *c = evs[i].data.ptr;
+
+			if (!c) {
+				accept_one(ep, lfd);
+				continue;
+			}
+			if (conn_read(c) < 0) {
+				close(c->fd); /* also removes it from the epoll set */
+				free(c);
+			}
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	_cleanup_close_ int lfd = -1;
+	int r;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s SOCKET-PATH\n", argv[0]);
+		return 2;
+	}
+	held_fd = memfd_create("bare-held", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (held_fd < 0 || ftruncate(held_fd, 1 << 20) < 0) {
+		perror("bare-server: memfd");
+		return 1;
+	}
+	snprintf(held_path, sizeof(held_path), "/proc/self/fd/%d", held_fd);
+	lfd = listen_on(argv[1]);
+	if (lfd < 0) {
+		fprintf(stderr, "bare-server: cannot listen on %s: %s\n", argv[1], strerror(-lfd));
+		return 1;
+	}
+	r = serve(lfd);
+	fprintf(stderr, "bare-server: %s\n", strerror(-r));
+	return 1;
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The bare baseline server's wire protocol and its client side, shared by server and benchmarks. */
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/*
+ * A request is one NUL-terminated line "<op> <size> <name>": the same shape as a
+ * Varlink call (NUL-terminated text on an AF_UNIX stream socket) without JSON.
+ * The reply is "ok" or "error <errno>", NUL-terminated, with at most one fd
+ * attached by SCM_RIGHTS. The server keeps no registry: the name is not looked at.
+ */
+enum bare_op {
+	BARE_CREATE = 'C',    /* memfd_create + ftruncate(size), reply with it, close our copy */
+	BARE_OPEN_RW = 'W',   /* re-open /proc/self/fd/N O_RDWR: a new open file description */
+	BARE_OPEN_RO = 'R',   /* the same, O_RDONLY */
+	BARE_OPEN_SEND = 'S', /* send the held memfd itself: fd passing only, shared description */
+	BARE_DELETE = 'D',    /* nothing to do: a round trip */
+};
+
+#define BARE_MAX_REQUEST 512
+
+/* Connect to a bare server (or any AF_UNIX stream socket). fd or -errno. */
+int bare_connect(const char *path);
+/* One request; *ret_fd gets the attached fd (or -1) when ret_fd is not NULL. 0 or -errno. */
+int bare_call(int fd, enum bare_op op, uint64_t size, const char *name, int *ret_fd);
+
+/* Fork and exec the bare server on socket path; wait until it accepts. pid or -errno. */
+pid_t bare_server_start(const char *bin, const char *path);
+/* SIGTERM and wait. */
+void bare_server_stop(pid_t pid);

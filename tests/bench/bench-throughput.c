@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Open and Create+Delete throughput from forked client processes: shmd against the bare server. */
+
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bare.h"
+#include "bench-shmd.h"
+#include "bench.h"
+#include "shmd.h"
+
+#define OPEN_NAME "bench/open"
+
+enum kind { OPEN_RW, OPEN_RO, OPEN_SEND, CHURN };
+
+struct variant {
+	const char *label;
+	bool shmd;
+	enum kind kind;
+};
+
+/* Lives in the child only. */
+struct client {
+	struct shmd_ctx *ctx;
+	int sock;
+	enum kind kind;
+	char name[64];
+};
+
+struct worker_arg {
+	const struct bench_env *env;
+	const struct variant *v;
+};
+
+static int client_setup(void *arg, int idx, void **state)
+{
+	const struct worker_arg *a = arg;
+	struct client *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	*state = c;
+	c->sock = -1;
+	c->kind = a->v->kind;
+	if (c->kind == CHURN)
+		snprintf(c->name, sizeof(c->name), "bench/churn/%d", idx);
+	else
+		snprintf(c->name, sizeof(c->name), "%s", OPEN_NAME);
+	if (!a->v->shmd) {
+		c->sock = bare_connect(a->env->bare_socket);
+		return c->sock < 0 ? c->sock : 0;
+	}
+	/* One context (one connection) per client process, made after fork. */
+	c->ctx = shmd_ctx_new(a->env->shmd_socket);
+	return c->ctx ? shmd_ctx_connect(c->ctx) : -ENOMEM;
+}
+
+static void client_teardown(void *state)
+{
+	struct client *c = state;
+
+	if (!c)
+		return;
+	shmd_ctx_unref(c->ctx);
+	safe_close(c->sock);
+	free(c);
+}
+
+static int shmd_op(void *state, uint64_t iteration)
+{
+	struct client *c = state;
+	int fd = -1, r;
+
+	switch (c->kind) {
+	case OPEN_RW:
+	case OPEN_RO:
+		r = shmd_open(c->ctx, c->name, c->kind == OPEN_RW ? O_RDWR : O_RDONLY, &fd, NULL);
+		safe_close(fd);
+		return r;
+	case CHURN:
+		r = shmd_create(c->ctx, c->name, MIB, 0600, 0, 0, &fd, NULL, NULL);
+		safe_close(fd);
+		return r < 0 ? r : shmd_delete(c->ctx, c->name);
+	default:
+		return -EINVAL;
+	}
+}
+
+static int bare_op(void *state, uint64_t iteration)
+{
+	static const enum bare_op ops[] = { [OPEN_RW] = BARE_OPEN_RW,
+					    [OPEN_RO] = BARE_OPEN_RO,
+					    [OPEN_SEND] = BARE_OPEN_SEND };
+	struct client *c = state;
+	int fd = -1, r;
+
+	if (c->kind == CHURN) {
+		r = bare_call(c->sock, BARE_CREATE, MIB, c->name, &fd);
+		safe_close(fd);
+		return r < 0 ? r : bare_call(c->sock, BARE_DELETE, 0, c->name, NULL);
+	}
+	r = bare_call(c->sock, ops[c->kind], 0, c->name, &fd);
+	safe_close(fd);
+	return r;
+}
+
+static void figure_name(char *buf, size_t len, const char *what, int conc, const struct variant *v)
+{
+	snprintf(buf, len, "%s x%d, %s", what, conc, v->label);
+}
+
+/* Runs every variant once per run, interleaved, after one warm-up round. */
+static int measure(const struct bench_env *e, const char *what, const struct variant *vs, size_t nv,
+		   int conc)
+{
+	for (int run = -1; run < bench_cfg.runs; run++) {
+		for (size_t i = 0; i < nv; i++) {
+			struct worker_arg a = { .env = e, .v = &vs[i] };
+			struct bench_worker w = {
+				.setup = client_setup,
+				.op = vs[i].shmd ? shmd_op : bare_op,
+				.teardown = client_teardown,
+				.arg = &a,
+			};
+			double ops = bench_parallel(&w, conc, bench_cfg.seconds);
+			char name[96];
+
+			if (ops < 0)
+				return (int)ops;
+			figure_name(name, sizeof(name), what, conc, &vs[i]);
+			if (run >= 0)
+				bench_add(bench_figure(name, "ops/s"), ops);
+		}
+	}
+	return 0;
+}
+
+static void print_and_pair(const char *what, const struct variant *vs, size_t nv, int conc,
+			   size_t shmd_i, size_t bare_i, double target)
+{
+	char a[96], b[96], label[96];
+
+	for (size_t i = 0; i < nv; i++) {
+		figure_name(a, sizeof(a), what, conc, &vs[i]);
+		bench_print(bench_figure(a, "ops/s"));
+	}
+	figure_name(a, sizeof(a), what, conc, &vs[shmd_i]);
+	figure_name(b, sizeof(b), what, conc, &vs[bare_i]);
+	snprintf(label, sizeof(label), "%s x%d, %s / %s", what, conc, vs[shmd_i].label,
+		 vs[bare_i].label);
+	bench_pair(label, bench_figure(a, "ops/s"), bench_figure(b, "ops/s"), target, true);
+}
+
+void bench_open_throughput(const struct bench_env *e)
+{
+	static const struct variant vs[] = {
+		{ "bare re-open rw", false, OPEN_RW }, { "shmd rw", true, OPEN_RW },
+		{ "bare re-open ro", false, OPEN_RO }, { "shmd ro", true, OPEN_RO },
+		{ "bare send only", false, OPEN_SEND },
+	};
+	static const int concs[] = { 1, 4, 16 };
+	struct shmd_ctx *ctx = shmd_ctx_new(e->shmd_socket);
+	int r = ctx ? shmd_create(ctx, OPEN_NAME, MIB, 0644, 0, 0, NULL, NULL, NULL) : -ENOMEM;
+
+	if (r < 0) {
+		shmd_ctx_unref(ctx);
+		return bench_fail("open throughput: create " OPEN_NAME, r);
+	}
+	bench_note("open: client processes each loop Open + close(fd) for %.2f s per run",
+		   bench_cfg.seconds);
+	for (size_t c = 0; c < ELEMENTSOF(concs); c++) {
+		r = measure(e, "open", vs, ELEMENTSOF(vs), concs[c]);
+		if (r < 0) {
+			bench_fail("open throughput", r);
+			break;
+		}
+		print_and_pair("open", vs, ELEMENTSOF(vs), concs[c], 1, 0, 0.8);
+		print_and_pair("open", vs, 0, concs[c], 3, 2, 0.8);
+		print_and_pair("open", vs, 0, concs[c], 1, 4, NAN);
+	}
+	shmd_delete(ctx, OPEN_NAME);
+	shmd_ctx_unref(ctx);
+}
+
+void bench_churn(const struct bench_env *e)
+{
+	static const struct variant vs[] = {
+		{ "bare server", false, CHURN },
+		{ "shmd", true, CHURN },
+	};
+	int r;
+
+	bench_note("churn: 16 client processes each loop Create 1 MiB + fd, close, Delete (1 op)");
+	r = measure(e, "create+delete", vs, ELEMENTSOF(vs), 16);
+	if (r < 0)
+		return bench_fail("create+delete churn", r);
+	print_and_pair("create+delete", vs, ELEMENTSOF(vs), 16, 1, 0, 0.8);
+}

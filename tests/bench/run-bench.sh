@@ -1,0 +1,31 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Run every shmd benchmark and print the figures ("make bench" sets the paths).
+# Arguments go to bench-shmd (e.g. "create open"); BENCH_RUNS, BENCH_SECONDS,
+# BENCH_LAT_OPS tune it. The output is also kept in tests/bench/bench.log.
+set -eu
+
+builddir=${SHMD_BUILDDIR:-$(pwd)}
+SHMD_BIN=${SHMD_BIN:-$builddir/shmd}
+SHMCTL_BIN=${SHMCTL_BIN:-$builddir/shmctl}
+BENCH_BARE_SERVER=${BENCH_BARE_SERVER:-$builddir/tests/bench/bare-server}
+export SHMD_BIN SHMCTL_BIN BENCH_BARE_SERVER
+# Never measure the daemon under valgrind.
+export SHMD_TEST_WRAPPER=
+
+for f in "$SHMD_BIN" "$BENCH_BARE_SERVER" "$builddir/tests/bench/bench-shmd"; do
+	if [ ! -x "$f" ]; then
+		echo "run-bench.sh: $f is missing: run 'make bench' in the build directory" >&2
+		exit 2
+	fi
+done
+
+log=$builddir/tests/bench/bench.log
+status=0
+"$builddir/tests/bench/bench-shmd" "$@" | tee "$log" || status=$?
+# tee's status hides bench-shmd's: look at the log for failures.
+if grep -q '^# FAILED' "$log"; then
+	status=1
+fi
+echo "# log: $log"
+exit $status
