@@ -23,8 +23,8 @@ struct conn {
 	char buf[BARE_MAX_REQUEST * 2];
 };
 
-static int held_fd = -1;        /* the one memfd that Open re-opens */
-static char held_path[64];      /* /proc/self/fd/N of it */
+static int held_fd = -1;   /* the one memfd that Open re-opens */
+static char held_path[64]; /* /proc/self/fd/N of it */
 
 static int reply(int fd, int err, int pass_fd)
 {
@@ -33,7 +33,8 @@ static int reply(int fd, int err, int pass_fd)
 		char buf[CMSG_SPACE(sizeof(int))];
 	} control;
 	char text[32];
-	int len = err ? snprintf(text, sizeof(text), "error %d", err) : snprintf(text, sizeof(text), "ok");
+	int len = err ? snprintf(text, sizeof(text), "error %d", err) :
+			snprintf(text, sizeof(text), "ok");
 	struct iovec iov = { .iov_base = text, .iov_len = (size_t)len + 1 };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 

@@ -112,8 +112,9 @@ static int pick_high(struct scale *s)
 	/* Leave room for the listening socket, connections, the probe and the daemon's own fds. */
 	if (nofile > 0 && nofile - 64 < high)
 		high = (int)nofile - 64;
-	bench_note("scale: daemon pid %d, RLIMIT_NOFILE soft %ld, maxRegions %llu: going to %d regions",
-		   (int)s->env->shmd_pid, nofile, (unsigned long long)max_regions, high);
+	bench_note(
+		"scale: daemon pid %d, RLIMIT_NOFILE soft %ld, maxRegions %llu: going to %d regions",
+		(int)s->env->shmd_pid, nofile, (unsigned long long)max_regions, high);
 	s->high = high;
 	return high > SCALE_LOW ? 0 : -ENOSPC;
 }

@@ -13,7 +13,12 @@
 
 #define OPEN_NAME "bench/open"
 
-enum kind { OPEN_RW, OPEN_RO, OPEN_SEND, CHURN };
+enum kind {
+	OPEN_RW,
+	OPEN_RO,
+	OPEN_SEND,
+	CHURN
+};
 
 struct variant {
 	const char *label;
@@ -90,9 +95,9 @@ static int shmd_op(void *state, uint64_t iteration)
 
 static int bare_op(void *state, uint64_t iteration)
 {
-	static const enum bare_op ops[] = { [OPEN_RW] = BARE_OPEN_RW,
-					    [OPEN_RO] = BARE_OPEN_RO,
-					    [OPEN_SEND] = BARE_OPEN_SEND };
+	static const enum bare_op ops[] = {
+		[OPEN_RW] = BARE_OPEN_RW, [OPEN_RO] = BARE_OPEN_RO, [OPEN_SEND] = BARE_OPEN_SEND
+	};
 	struct client *c = state;
 	int fd = -1, r;
 
@@ -156,8 +161,8 @@ static void print_and_pair(const char *what, const struct variant *vs, size_t nv
 void bench_open_throughput(const struct bench_env *e)
 {
 	static const struct variant vs[] = {
-		{ "bare re-open rw", false, OPEN_RW }, { "shmd rw", true, OPEN_RW },
-		{ "bare re-open ro", false, OPEN_RO }, { "shmd ro", true, OPEN_RO },
+		{ "bare re-open rw", false, OPEN_RW },	{ "shmd rw", true, OPEN_RW },
+		{ "bare re-open ro", false, OPEN_RO },	{ "shmd ro", true, OPEN_RO },
 		{ "bare send only", false, OPEN_SEND },
 	};
 	static const int concs[] = { 1, 4, 16 };

@@ -22,7 +22,7 @@ struct bench_config bench_cfg = { .runs = 5, .seconds = 0.4, .lat_ops = 2000 };
 struct row {
 	char label[96];
 	char unit[24];
-	double value;   /* a ratio, or the figure's median for absolute rows */
+	double value; /* a ratio, or the figure's median for absolute rows */
 	double target;
 	bool at_least;
 	bool absolute;
@@ -157,7 +157,8 @@ void bench_begin(const char *title)
 	printf("# load at start: %.2f\n", load_start);
 	printf("# runs: %d measured after 1 warm-up; %.2f s per throughput run; %d ops per latency run\n",
 	       bench_cfg.runs, bench_cfg.seconds, bench_cfg.lat_ops);
-	printf("# %-46s %12s %12s %12s %-9s %s\n", "figure", "median", "min", "max", "unit", "runs");
+	printf("# %-46s %12s %12s %12s %-9s %s\n", "figure", "median", "min", "max", "unit",
+	       "runs");
 	fflush(stdout);
 }
 
@@ -177,7 +178,8 @@ int bench_end(void)
 	double load_end = load1();
 	long c = cores();
 	struct cpu_times t = cpu_now();
-	double tick = (double)sysconf(_SC_CLK_TCK), wall = (double)(bench_now_ns() - start_ns) / 1e9;
+	double tick = (double)sysconf(_SC_CLK_TCK),
+	       wall = (double)(bench_now_ns() - start_ns) / 1e9;
 	/* Busy CPU not spent by us: other processes on this machine, in cores. */
 	double other = ((double)(t.busy - cpu_start.busy) / tick - own_cpu_seconds()) / wall;
 	double steal = (double)(t.steal - cpu_start.steal) / tick / wall;
@@ -185,10 +187,12 @@ int bench_end(void)
 
 	/* Our own clients count in the load average too; "other" excludes them. */
 	printf("# load at end: %.2f; CPU used by other processes during the run: %.2f cores; "
-	       "hypervisor steal: %.2f cores\n", load_end, MAX(other, 0.0), steal);
+	       "hypervisor steal: %.2f cores\n",
+	       load_end, MAX(other, 0.0), steal);
 	if (noisy)
 		printf("# NOISY RUN: load above the core count (%ld), ratios are suspect (the load "
-		       "average also counts this benchmark's own clients)\n", c);
+		       "average also counts this benchmark's own clients)\n",
+		       c);
 	printf("#\n# %-52s %10s %12s  %s\n", "ratio table (shmd / baseline unless stated)", "value",
 	       "target", "result");
 	for (size_t i = 0; i < n_rows; i++) {
@@ -198,8 +202,8 @@ int bench_end(void)
 		if (isnan(r->target))
 			snprintf(target, sizeof(target), "-");
 		else
-			snprintf(target, sizeof(target), "%s %g%s", r->at_least ? ">=" : "<=",
-				 r->target, r->absolute ? r->unit : "x");
+			snprintf(target, sizeof(target), "%s %g%s",
+				 r->at_least ? ">=" : "<=", r->target, r->absolute ? r->unit : "x");
 		printf("  %-52s %10.3f %12s  %s\n", r->label, r->value, target, verdict(r));
 	}
 	if (noisy)
@@ -352,8 +356,8 @@ struct child_result {
 	uint64_t ns;
 };
 
-static _Noreturn void child_run(const struct bench_worker *w, int idx, double seconds,
-				int ready_fd, int go_fd, int result_fd)
+static _Noreturn void child_run(const struct bench_worker *w, int idx, double seconds, int ready_fd,
+				int go_fd, int result_fd)
 {
 	struct child_result res = { 0 };
 	void *state = NULL;

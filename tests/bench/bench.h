@@ -13,9 +13,9 @@
 
 /* Knobs, from the environment (BENCH_RUNS, BENCH_SECONDS, BENCH_LAT_OPS), set by bench_begin(). */
 struct bench_config {
-	int runs;        /* measured runs per figure, after one warm-up run */
-	double seconds;  /* length of one throughput run */
-	int lat_ops;     /* operations timed per latency run */
+	int runs;	/* measured runs per figure, after one warm-up run */
+	double seconds; /* length of one throughput run */
+	int lat_ops;	/* operations timed per latency run */
 };
 extern struct bench_config bench_cfg;
 
