@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The shmd benchmark's parts: one function per group of figures, sharing the servers under test. */
+#pragma once
+
+#include <sys/types.h>
+
+#define MIB (1024ULL * 1024ULL)
+
+struct bench_env {
+	const char *shmd_socket; /* a private shmd, started by main */
+	pid_t shmd_pid;
+	const char *bare_socket; /* the bare baseline server */
+	const char *shmctl_bin;	 /* may be NULL */
+};
+
+/* Kernel call alone, bare server and shmd: Create 1 MiB + receive fd, 1 client, p50/p99. */
+void bench_create_latency(const struct bench_env *e);
+/* Open by name, read-write and read-only, 1/4/16 client processes, ops/s. */
+void bench_open_throughput(const struct bench_env *e);
+/* Create+Delete, 16 client processes, ops/s. */
+void bench_churn(const struct bench_env *e);
+/* On a fresh daemon: memory per region, List of 10,000, Create latency at 15,000 vs 1,000. */
+void bench_scale(const struct bench_env *e);
