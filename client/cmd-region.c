@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Commands that make or change one region: create, open, resize, mv, rm, seal, chmod, chown. */
+
+#include <fcntl.h>
+#include <stdio.h>
+
+#include "macro.h"
+#include "output.h"
+#include "shmctl.h"
+
+/* Exactly n arguments after the options, else a usage error. */
+int expect_args(const struct shmctl *s, int argc, int n)
+{
+	if (argc < n)
+		return shmctl_usage_error("%s: missing argument (%s)", s->cmd->name, s->cmd->args);
+	if (argc > n)
+		return shmctl_usage_error("%s: too many arguments", s->cmd->name);
+	return 0;
+}
+
+/* After a change: print the region with --json, stay silent otherwise (like chmod(1)). */
+static int changed(const struct shmctl *s, const struct shmd_region *region)
+{
+	return s->json ? print_region(s, region, NULL) : 0;
+}
+
+/* Parse only the global options; for commands without options of their own. */
+int parse_global_only(struct shmctl *s, int argc, char *argv[])
+{
+	static const struct option options[] = { SHMCTL_GLOBAL_LONGOPTS, {} };
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, SHMCTL_GLOBAL_SHORTOPTS, options, NULL)) != -1) {
+		r = shmctl_global_option(s, c, optarg);
+		if (r != SHMCTL_OPT_CONTINUE)
+			return r < 0 ? SHMCTL_EXIT_USAGE : r;
+	}
+	return SHMCTL_OPT_CONTINUE;
+}
+
+int cmd_create(struct shmctl *s, int argc, char *argv[])
+{
+	static const struct option options[] = {
+		{ "mode", required_argument, NULL, 'm' },
+		{ "fixed", no_argument, NULL, 'f' },
+		{ "seal", required_argument, NULL, 's' },
+		{ "open-existing", no_argument, NULL, 'e' },
+		SHMCTL_GLOBAL_LONGOPTS,
+		{},
+	};
+	_cleanup_region_ struct shmd_region *region = NULL;
+	_cleanup_json_ json_object *extra = NULL;
+	unsigned flags = 0, seals = 0;
+	mode_t mode = 0600;
+	uint64_t size;
+	bool created;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, SHMCTL_GLOBAL_SHORTOPTS "m:fs:e", options, NULL)) !=
+	       -1) {
+		switch (c) {
+		case 'm':
+			r = parse_mode_arg(optarg, &mode);
+			break;
+		case 'f':
+			flags |= SHMD_CREATE_FIXED;
+			continue;
+		case 's':
+			r = parse_seals_arg(optarg, &seals);
+			break;
+		case 'e':
+			flags |= SHMD_CREATE_OPEN_EXISTING;
+			continue;
+		default:
+			r = shmctl_global_option(s, c, optarg);
+			if (r == SHMCTL_OPT_CONTINUE)
+				continue;
+			return r < 0 ? SHMCTL_EXIT_USAGE : r;
+		}
+		if (r)
+			return r;
+	}
+	argc -= optind;
+	argv += optind;
+	r = expect_args(s, argc, 2);
+	if (r)
+		return r;
+	r = parse_name(argv[0], false);
+	if (r)
+		return r;
+	r = parse_size_arg(argv[1], "size", &size);
+	if (r)
+		return r;
+
+	r = shmctl_connect(s);
+	if (r)
+		return r;
+	r = shmd_create(s->ctx, argv[0], size, mode, flags, seals, NULL, &region, &created);
+	if (r < 0)
+		return shmctl_fail(s, r, "create", argv[0]);
+	if (!s->json)
+		return 0;
+	extra = json_object_new_object();
+	if (!extra)
+		return shmctl_fail_errno(-ENOMEM, "cannot print");
+	json_object_object_add(extra, "created", json_object_new_boolean(created));
+	return print_region(s, region, extra);
+}
+
+int cmd_open(struct shmctl *s, int argc, char *argv[])
+{
+	enum {
+		OPT_RO = OPT_CMD_FIRST
+	};
+	static const struct option options[] = {
+		{ "ro", no_argument, NULL, OPT_RO },
+		SHMCTL_GLOBAL_LONGOPTS,
+		{},
+	};
+	_cleanup_region_ struct shmd_region *region = NULL;
+	_cleanup_close_ int fd = -1;
+	int oflags = O_RDWR;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, SHMCTL_GLOBAL_SHORTOPTS, options, NULL)) != -1) {
+		if (c == OPT_RO) {
+			oflags = O_RDONLY;
+			continue;
+		}
+		r = shmctl_global_option(s, c, optarg);
+		if (r != SHMCTL_OPT_CONTINUE)
+			return r < 0 ? SHMCTL_EXIT_USAGE : r;
+	}
+	argc -= optind;
+	argv += optind;
+	r = expect_args(s, argc, 1);
+	if (r)
+		return r;
+	r = parse_name(argv[0], false);
+	if (r)
+		return r;
+
+	r = shmctl_connect(s);
+	if (r)
+		return r;
+	/* Opening checks access the way a program using the region would; the fd is then dropped. */
+	r = shmd_open(s->ctx, argv[0], oflags, &fd, &region);
+	if (r < 0)
+		return shmctl_fail(s, r, "open", argv[0]);
+	return print_region(s, region, NULL);
+}
+
+int cmd_resize(struct shmctl *s, int argc, char *argv[])
+{
+	static const struct option options[] = {
+		{ "force", no_argument, NULL, 'f' },
+		SHMCTL_GLOBAL_LONGOPTS,
+		{},
+	};
+	_cleanup_region_ struct shmd_region *region = NULL;
+	unsigned flags = 0;
+	uint64_t size;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, SHMCTL_GLOBAL_SHORTOPTS "f", options, NULL)) != -1) {
+		if (c == 'f') {
+			flags |= SHMD_RESIZE_FORCE;
+			continue;
+		}
+		r = shmctl_global_option(s, c, optarg);
+		if (r != SHMCTL_OPT_CONTINUE)
+			return r < 0 ? SHMCTL_EXIT_USAGE : r;
+	}
+	argc -= optind;
+	argv += optind;
+	r = expect_args(s, argc, 2);
+	if (r)
+		return r;
+	r = parse_name(argv[0], false);
+	if (r)
+		return r;
+	r = parse_size_arg(argv[1], "size", &size);
+	if (r)
+		return r;
+
+	r = shmctl_connect(s);
+	if (r)
+		return r;
+	r = shmd_resize(s->ctx, argv[0], size, flags);
+	if (r < 0)
+		return shmctl_fail(s, r, "resize", argv[0]);
+	if (!s->json)
+		return 0;
+	r = shmd_stat(s->ctx, argv[0], &region);
+	if (r < 0)
+		return shmctl_fail(s, r, "stat", argv[0]);
+	return changed(s, region);
+}
+
+int cmd_mv(struct shmctl *s, int argc, char *argv[])
+{
+	enum {
+		OPT_REPLACE = OPT_CMD_FIRST
+	};
+	static const struct option options[] = {
+		{ "replace", no_argument, NULL, OPT_REPLACE },
+		SHMCTL_GLOBAL_LONGOPTS,
+		{},
+	};
+	_cleanup_region_ struct shmd_region *region = NULL;
+	unsigned flags = 0;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, SHMCTL_GLOBAL_SHORTOPTS, options, NULL)) != -1) {
+		if (c == OPT_REPLACE) {
+			flags |= SHMD_RENAME_REPLACE;
+			continue;
+		}
+		r = shmctl_global_option(s, c, optarg);
+		if (r != SHMCTL_OPT_CONTINUE)
+			return r < 0 ? SHMCTL_EXIT_USAGE : r;
+	}
+	argc -= optind;
+	argv += optind;
+	r = expect_args(s, argc, 2);
+	if (r)
+		return r;
+	r = parse_name(argv[0], false);
+	if (!r)
+		r = parse_name(argv[1], false);
+	if (r)
+		return r;
+
+	r = shmctl_connect(s);
+	if (r)
+		return r;
+	r = shmd_rename(s->ctx, argv[0], argv[1], flags);
+	if (r < 0)
+		return shmctl_fail(s, r, "rename", argv[0]);
+	if (!s->json)
+		return 0;
+	r = shmd_stat(s->ctx, argv[1], &region);
+	if (r < 0)
+		return shmctl_fail(s, r, "stat", argv[1]);
+	return changed(s, region);
+}
+
+int cmd_rm(struct shmctl *s, int argc, char *argv[])
+{
+	int status = 0, r;
+
+	r = parse_global_only(s, argc, argv);
+	if (r != SHMCTL_OPT_CONTINUE)
+		return r;
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		return shmctl_usage_error("rm: missing argument (NAME...)");
+
+	r = shmctl_connect(s);
+	if (r)
+		return r;
+	/* Like rm(1) and ipcrm(1): go on past a failure, and report the first one's status. */
+	for (int i = 0; i < argc; i++) {
+		r = parse_name(argv[i], false);
+		if (!r) {
+			r = shmd_delete(s->ctx, argv[i]);
+			if (r < 0)
+				r = shmctl_fail(s, r, "remove", argv[i]);
+		}
+		if (r && !status)
+			status = r;
+	}
+	return status;
+}
+
+/*
+ * The shape of seal, chmod and chown: parse globals, two arguments, one call, print with --json.
+ * SHMCTL_OPT_CONTINUE to go on, else the exit status.
+ */
+static int set_common(struct shmctl *s, int argc, char *argv[], const char **ret_arg,
+		      const char **ret_name)
+{
+	int r = parse_global_only(s, argc, argv);
+
+	if (r != SHMCTL_OPT_CONTINUE)
+		return r;
+	argc -= optind;
+	argv += optind;
+	r = expect_args(s, argc, 2);
+	if (r)
+		return r;
+	*ret_arg = argv[0];
+	*ret_name = argv[1];
+	return SHMCTL_OPT_CONTINUE;
+}
+
+static int stat_and_print(struct shmctl *s, const char *name)
+{
+	_cleanup_region_ struct shmd_region *region = NULL;
+	int r;
+
+	if (!s->json)
+		return 0;
+	r = shmd_stat(s->ctx, name, &region);
+	if (r < 0)
+		return shmctl_fail(s, r, "stat", name);
+	return changed(s, region);
+}
+
+int cmd_seal(struct shmctl *s, int argc, char *argv[])
+{
+	const char *name = NULL, *list = NULL;
+	unsigned seals;
+	int r;
+
+	/* "seal NAME SEALS": the name comes first here, unlike chmod and chown. */
+	r = set_common(s, argc, argv, &name, &list);
+	if (r != SHMCTL_OPT_CONTINUE)
+		return r;
+	r = parse_name(name, false);
+	if (!r)
+		r = parse_seals_arg(list, &seals);
+	if (r)
+		return r;
+	r = shmctl_connect(s);
+	if (r)
+		return r;
+	r = shmd_seal(s->ctx, name, seals);
+	if (r < 0)
+		return shmctl_fail(s, r, "seal", name);
+	return stat_and_print(s, name);
+}
+
+int cmd_chmod(struct shmctl *s, int argc, char *argv[])
+{
+	const char *arg = NULL, *name = NULL;
+	mode_t mode;
+	int r;
+
+	r = set_common(s, argc, argv, &arg, &name);
+	if (r != SHMCTL_OPT_CONTINUE)
+		return r;
+	r = parse_mode_arg(arg, &mode);
+	if (!r)
+		r = parse_name(name, false);
+	if (r)
+		return r;
+	r = shmctl_connect(s);
+	if (r)
+		return r;
+	r = shmd_set_access(s->ctx, name, mode, (uid_t)-1, (gid_t)-1);
+	if (r < 0)
+		return shmctl_fail(s, r, "change mode of", name);
+	return stat_and_print(s, name);
+}
+
+int cmd_chown(struct shmctl *s, int argc, char *argv[])
+{
+	const char *arg = NULL, *name = NULL;
+	uid_t uid;
+	gid_t gid;
+	int r;
+
+	r = set_common(s, argc, argv, &arg, &name);
+	if (r != SHMCTL_OPT_CONTINUE)
+		return r;
+	r = parse_owner_arg(arg, &uid, &gid);
+	if (!r)
+		r = parse_name(name, false);
+	if (r)
+		return r;
+	r = shmctl_connect(s);
+	if (r)
+		return r;
+	r = shmd_set_access(s->ctx, name, (mode_t)-1, uid, gid);
+	if (r < 0)
+		return shmctl_fail(s, r, "change owner of", name);
+	return stat_and_print(s, name);
+}

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The status command: the daemon's version, totals, limits and kernel features. */
+
+#include <stdio.h>
+#include <string.h>
+
+#include "columns.h"
+#include "macro.h"
+#include "output.h"
+#include "shmctl.h"
+#include "size.h"
+
+static void statusp(struct shmd_status **st)
+{
+	shmd_status_unref(*st);
+}
+
+/* Wire names of the limits and features (the IDL's Limits and Features types). */
+static const char *const limit_names[] = {
+	"maxRegions",	  "maxConnections",	"maxConnectionsPerUid", "maxMessageBytes",
+	"maxOutputBytes", "messageTimeoutUSec", "idleTimeoutUSec",
+};
+static const char *const feature_names[] = { "noexecSeal", "anonVmaName" };
+
+static json_object *status_json(const struct shmd_status *st)
+{
+	_cleanup_json_ json_object *obj = json_object_new_object();
+	json_object *limits = json_object_new_object(), *features = json_object_new_object();
+	_cleanup_free_ char *started = time_format_iso(shmd_status_get_started_usec(st));
+
+	if (!obj || !limits || !features || !started) {
+		json_object_put(limits);
+		json_object_put(features);
+		return NULL;
+	}
+	json_object_object_add(obj, "version", json_object_new_string(shmd_status_get_version(st)));
+	json_object_object_add(obj, "regions",
+			       json_object_new_int64((int64_t)shmd_status_get_regions(st)));
+	json_object_object_add(obj, "totalSize",
+			       json_object_new_int64((int64_t)shmd_status_get_total_size(st)));
+	json_object_object_add(obj, "connections",
+			       json_object_new_int64((int64_t)shmd_status_get_connections(st)));
+	json_object_object_add(obj, "started", json_object_new_string(started));
+	json_object_object_add(obj, "startedUSec",
+			       json_object_new_int64((int64_t)shmd_status_get_started_usec(st)));
+	for (size_t i = 0; i < ELEMENTSOF(limit_names); i++) {
+		uint64_t v;
+		if (shmd_status_get_limit(st, limit_names[i], &v))
+			json_object_object_add(limits, limit_names[i],
+					       json_object_new_int64((int64_t)v));
+	}
+	json_object_object_add(obj, "limits", limits);
+	for (size_t i = 0; i < ELEMENTSOF(feature_names); i++)
+		json_object_object_add(
+			features, feature_names[i],
+			json_object_new_boolean(shmd_status_has_feature(st, feature_names[i])));
+	json_object_object_add(obj, "features", features);
+	return TAKE_PTR(obj);
+}
+
+static void print_size_line(const struct shmctl *s, const char *label, uint64_t v)
+{
+	char buf[SIZE_FORMAT_MAX];
+
+	if (s->bytes)
+		printf("%-22s %llu\n", label, (unsigned long long)v);
+	else
+		printf("%-22s %s\n", label, size_format(v, buf, sizeof(buf)));
+}
+
+static void status_print_human(const struct shmctl *s, const struct shmd_status *st)
+{
+	_cleanup_free_ char *started = time_format_human(shmd_status_get_started_usec(st));
+
+	printf("%-22s %s\n", "Version:", shmd_status_get_version(st));
+	printf("%-22s %s\n", "Started:", started ? started : "-");
+	printf("%-22s %llu\n", "Regions:", (unsigned long long)shmd_status_get_regions(st));
+	print_size_line(s, "Total size:", shmd_status_get_total_size(st));
+	printf("%-22s %llu\n", "Connections:", (unsigned long long)shmd_status_get_connections(st));
+	for (size_t i = 0; i < ELEMENTSOF(limit_names); i++) {
+		char label[64];
+		uint64_t v;
+		if (!shmd_status_get_limit(st, limit_names[i], &v))
+			continue;
+		snprintf(label, sizeof(label), "Limit %s:", limit_names[i]);
+		if (strstr(limit_names[i], "Bytes"))
+			print_size_line(s, label, v);
+		else
+			printf("%-22s %llu\n", label, (unsigned long long)v);
+	}
+	for (size_t i = 0; i < ELEMENTSOF(feature_names); i++) {
+		char label[64];
+		snprintf(label, sizeof(label), "Feature %s:", feature_names[i]);
+		printf("%-22s %s\n", label,
+		       shmd_status_has_feature(st, feature_names[i]) ? "yes" : "no");
+	}
+}
+
+int cmd_status(struct shmctl *s, int argc, char *argv[])
+{
+	_cleanup_(statusp) struct shmd_status *st = NULL;
+	int r;
+
+	r = parse_global_only(s, argc, argv);
+	if (r != SHMCTL_OPT_CONTINUE)
+		return r;
+	r = expect_args(s, argc - optind, 0);
+	if (r)
+		return r;
+	r = shmctl_connect(s);
+	if (r)
+		return r;
+	r = shmd_status(s->ctx, &st);
+	if (r < 0)
+		return shmctl_fail(s, r, "get status", NULL);
+
+	if (s->json) {
+		_cleanup_json_ json_object *obj = status_json(st);
+		if (!obj)
+			return shmctl_fail_errno(-ENOMEM, "cannot print status");
+		r = json_print(obj, stdout);
+	} else {
+		status_print_human(s, st);
+		r = 0;
+	}
+	return r < 0 ? shmctl_fail_errno(r, "write error") : 0;
+}

@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The region columns: one entry per column with its header, help, JSON keys and getters. */
+
+#include <errno.h>
+#include <grp.h>
+#include <stdarg.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "columns.h"
+#include "macro.h"
+#include "name.h"
+#include "seals.h"
+#include "shmctl.h"
+#include "size.h"
+
+#define R(row) ((const struct shmd_region *)(row))
+
+static char *strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *strdup_printf(const char *fmt, ...)
+{
+	char *s = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+char *time_format_human(uint64_t usec)
+{
+	time_t t = (time_t)(usec / 1000000);
+	struct tm tm;
+	char buf[64];
+
+	if (!localtime_r(&t, &tm) || strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		return strdup("-");
+	return strdup(buf);
+}
+
+char *time_format_iso(uint64_t usec)
+{
+	time_t t = (time_t)(usec / 1000000);
+	struct tm tm;
+	char buf[64];
+
+	if (!gmtime_r(&t, &tm) || strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		return NULL;
+	return strdup_printf("%s.%06lluZ", buf, (unsigned long long)(usec % 1000000));
+}
+
+static int add_int(json_object *obj, const char *key, int64_t v)
+{
+	json_object *j = json_object_new_int64(v);
+	if (!j)
+		return -ENOMEM;
+	json_object_object_add(obj, key, j);
+	return 0;
+}
+
+static int add_string(json_object *obj, const char *key, const char *v)
+{
+	json_object *j = NULL;
+	if (v) {
+		j = json_object_new_string(v);
+		if (!j)
+			return -ENOMEM;
+	}
+	json_object_object_add(obj, key, j); /* NULL adds JSON null */
+	return 0;
+}
+
+static int add_time(json_object *obj, const char *key, const char *usec_key, uint64_t usec)
+{
+	_cleanup_free_ char *iso = time_format_iso(usec);
+	if (!iso || add_string(obj, key, iso) < 0)
+		return -ENOMEM;
+	return add_int(obj, usec_key, (int64_t)usec);
+}
+
+/* ----------------------------------------------------------------- getters */
+
+static char *name_text(const void *row, const struct table_format *fmt)
+{
+	/* --raw escapes every cell itself; escaping here too would double the backslashes. */
+	return fmt->raw ? strdup(shmd_region_get_name(R(row))) :
+			  name_escape(shmd_region_get_name(R(row)));
+}
+static int name_json(const void *row, json_object *obj)
+{
+	return json_add_name(obj, "name", shmd_region_get_name(R(row)));
+}
+
+static char *size_text(const void *row, const struct table_format *fmt)
+{
+	char buf[SIZE_FORMAT_MAX];
+	uint64_t size = shmd_region_get_size(R(row));
+
+	if (fmt->bytes)
+		return strdup_printf("%llu", (unsigned long long)size);
+	return strdup(size_format(size, buf, sizeof(buf)));
+}
+static int size_json(const void *row, json_object *obj)
+{
+	return add_int(obj, "size", (int64_t)shmd_region_get_size(R(row)));
+}
+
+static char *user_name(uid_t uid)
+{
+	struct passwd *pw = getpwuid(uid);
+	return pw ? strdup(pw->pw_name) : strdup_printf("%u", (unsigned)uid);
+}
+static char *group_name(gid_t gid)
+{
+	struct group *gr = getgrgid(gid);
+	return gr ? strdup(gr->gr_name) : strdup_printf("%u", (unsigned)gid);
+}
+
+static char *owner_text(const void *row, const struct table_format *fmt)
+{
+	return user_name(shmd_region_get_uid(R(row)));
+}
+static int owner_json(const void *row, json_object *obj)
+{
+	struct passwd *pw = getpwuid(shmd_region_get_uid(R(row)));
+	if (add_string(obj, "owner", pw ? pw->pw_name : NULL) < 0)
+		return -ENOMEM;
+	return add_int(obj, "uid", shmd_region_get_uid(R(row)));
+}
+
+static char *group_text(const void *row, const struct table_format *fmt)
+{
+	return group_name(shmd_region_get_gid(R(row)));
+}
+static int group_json(const void *row, json_object *obj)
+{
+	struct group *gr = getgrgid(shmd_region_get_gid(R(row)));
+	if (add_string(obj, "group", gr ? gr->gr_name : NULL) < 0)
+		return -ENOMEM;
+	return add_int(obj, "gid", shmd_region_get_gid(R(row)));
+}
+
+static char *perms_string(mode_t mode)
+{
+	static const char rwx[] = "rw-rw-rw-"; /* execute is never set on a region */
+	char buf[10];
+
+	for (int i = 0; i < 9; i++)
+		buf[i] = (mode & (0400 >> i)) ? rwx[i] : '-';
+	buf[9] = '\0';
+	return strdup(buf);
+}
+static char *perms_text(const void *row, const struct table_format *fmt)
+{
+	return perms_string(shmd_region_get_mode(R(row)));
+}
+static int perms_json(const void *row, json_object *obj)
+{
+	_cleanup_free_ char *p = perms_string(shmd_region_get_mode(R(row)));
+	return p ? add_string(obj, "perms", p) : -ENOMEM;
+}
+
+static char *mode_text(const void *row, const struct table_format *fmt)
+{
+	return strdup_printf("%04o", (unsigned)shmd_region_get_mode(R(row)));
+}
+static int mode_json(const void *row, json_object *obj)
+{
+	return add_int(obj, "mode", shmd_region_get_mode(R(row)));
+}
+
+static char *seals_text(const void *row, const struct table_format *fmt)
+{
+	char buf[128];
+	return strdup(seals_format(shmd_region_get_seals(R(row)), buf, sizeof(buf)));
+}
+static int seals_json(const void *row, json_object *obj)
+{
+	json_object *a = seals_to_json(shmd_region_get_seals(R(row)));
+	if (!a)
+		return -ENOMEM;
+	json_object_object_add(obj, "seals", a);
+	return 0;
+}
+
+static char *fseals_text(const void *row, const struct table_format *fmt)
+{
+	char buf[128];
+	return strdup(seals_format(shmd_region_get_foreign_seals(R(row)), buf, sizeof(buf)));
+}
+static int fseals_json(const void *row, json_object *obj)
+{
+	json_object *a = seals_to_json(shmd_region_get_foreign_seals(R(row)));
+	if (!a)
+		return -ENOMEM;
+	json_object_object_add(obj, "foreignSeals", a);
+	return 0;
+}
+
+static char *fixed_text(const void *row, const struct table_format *fmt)
+{
+	return strdup(shmd_region_is_fixed(R(row)) ? "yes" : "no");
+}
+static int fixed_json(const void *row, json_object *obj)
+{
+	json_object *b = json_object_new_boolean(shmd_region_is_fixed(R(row)));
+	if (!b)
+		return -ENOMEM;
+	json_object_object_add(obj, "fixed", b);
+	return 0;
+}
+
+static char *state_text(const void *row, const struct table_format *fmt)
+{
+	const char *state = shmd_region_get_state(R(row));
+	return strdup(state ? state : "-");
+}
+static int state_json(const void *row, json_object *obj)
+{
+	return add_string(obj, "state", shmd_region_get_state(R(row)));
+}
+
+static char *id_text(const void *row, const struct table_format *fmt)
+{
+	return strdup_printf("%llu", (unsigned long long)shmd_region_get_id(R(row)));
+}
+static int id_json(const void *row, json_object *obj)
+{
+	return add_int(obj, "id", (int64_t)shmd_region_get_id(R(row)));
+}
+
+static char *created_text(const void *row, const struct table_format *fmt)
+{
+	return time_format_human(shmd_region_get_created_usec(R(row)));
+}
+static int created_json(const void *row, json_object *obj)
+{
+	return add_time(obj, "created", "createdUSec", shmd_region_get_created_usec(R(row)));
+}
+
+static char *changed_text(const void *row, const struct table_format *fmt)
+{
+	return time_format_human(shmd_region_get_changed_usec(R(row)));
+}
+static int changed_json(const void *row, json_object *obj)
+{
+	return add_time(obj, "changed", "changedUSec", shmd_region_get_changed_usec(R(row)));
+}
+
+static char *cpid_text(const void *row, const struct table_format *fmt)
+{
+	return strdup_printf("%d", (int)shmd_region_get_creator_pid(R(row)));
+}
+static int cpid_json(const void *row, json_object *obj)
+{
+	return add_int(obj, "creatorPid", shmd_region_get_creator_pid(R(row)));
+}
+
+static char *cuid_text(const void *row, const struct table_format *fmt)
+{
+	return strdup_printf("%u", (unsigned)shmd_region_get_creator_uid(R(row)));
+}
+static int cuid_json(const void *row, json_object *obj)
+{
+	return add_int(obj, "creatorUid", shmd_region_get_creator_uid(R(row)));
+}
+
+static char *unit_text(const void *row, const struct table_format *fmt)
+{
+	const char *unit = shmd_region_get_creator_unit(R(row));
+	return unit ? name_escape(unit) : strdup("-");
+}
+static int unit_json(const void *row, json_object *obj)
+{
+	return add_string(obj, "creatorUnit", shmd_region_get_creator_unit(R(row)));
+}
+
+/* ----------------------------------------------------------------- the table */
+
+const struct table_column region_columns[] = {
+	{ "NAME", "Name", "region name", "name: string (nameBase64 if not UTF-8)", 4, 0, name_text,
+	  name_json },
+	{ "SIZE", "Size", "size (human, or bytes with --bytes)", "size: number (bytes)", 5,
+	  TABLE_RIGHT, size_text, size_json },
+	{ "OWNER", "Owner", "owner's user name", "owner: string|null, uid: number", 5, 0,
+	  owner_text, owner_json },
+	{ "GROUP", "Group", "group name", "group: string|null, gid: number", 5, 0, group_text,
+	  group_json },
+	{ "PERMS", "Permissions", "permissions as rw-r-----", "perms: string", 9, 0, perms_text,
+	  perms_json },
+	{ "MODE", "Mode", "permissions in octal", "mode: number", 4, TABLE_RIGHT, mode_text,
+	  mode_json },
+	{ "SEALS", "Seals", "seals in force", "seals: array of strings", 5, 0, seals_text,
+	  seals_json },
+	{ "FSEALS", "Foreign seals", "seals added by a holder, not through shmd",
+	  "foreignSeals: array of strings", 6, 0, fseals_text, fseals_json },
+	{ "FIXED", "Fixed", "created fixed-size", "fixed: boolean", 5, 0, fixed_text, fixed_json },
+	{ "STATE", "State", "where the memory is (resident)", "state: string", 5, 0, state_text,
+	  state_json },
+	{ "ID", "ID", "stable region id", "id: number", 2, TABLE_RIGHT, id_text, id_json },
+	{ "CREATED", "Created", "creation time", "created: string (ISO 8601), createdUSec: number",
+	  19, 0, created_text, created_json },
+	{ "CHANGED", "Changed", "last change of size, name, seals or access",
+	  "changed: string (ISO 8601), changedUSec: number", 19, 0, changed_text, changed_json },
+	{ "CPID", "Creator PID", "creator's process id", "creatorPid: number", 4, TABLE_RIGHT,
+	  cpid_text, cpid_json },
+	{ "CUID", "Creator UID", "creator's user id", "creatorUid: number", 4, TABLE_RIGHT,
+	  cuid_text, cuid_json },
+	{ "UNIT", "Creator unit", "creator's systemd unit", "creatorUnit: string|null", 4, 0,
+	  unit_text, unit_json },
+};
+const size_t n_region_columns = ELEMENTSOF(region_columns);
+
+int region_columns_select(const char *defaults, const char *output,
+			  const struct table_column ***ret, size_t *ret_n)
+{
+	_cleanup_free_ char *bad = NULL;
+	int r = table_select(region_columns, n_region_columns, defaults, output, ret, ret_n, &bad);
+
+	if (r == -EINVAL)
+		return shmctl_usage_error("unknown column '%s'", bad);
+	if (r == -E2BIG)
+		return shmctl_usage_error("too many columns in '%s'", output);
+	if (r < 0)
+		return shmctl_fail_errno(r, "cannot select columns");
+	return 0;
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The region columns of ls, stat, open and the JSON region object. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "table.h"
+
+extern const struct table_column region_columns[];
+extern const size_t n_region_columns;
+
+#define REGION_COLUMNS_LS "NAME,SIZE,OWNER,GROUP,PERMS,SEALS,CREATED"
+#define REGION_COLUMNS_STAT                                                                        \
+	"NAME,ID,SIZE,OWNER,GROUP,PERMS,MODE,SEALS,FSEALS,FIXED,STATE,CREATED,CHANGED,CPID,CUID,"  \
+	"UNIT"
+
+/* Times: "2026-11-22 08:02:14" (local) for humans, ISO 8601 UTC with microseconds for JSON. */
+char *time_format_human(uint64_t usec);
+char *time_format_iso(uint64_t usec);
+
+/*
+ * Pick region columns from --output (NULL: defaults), reporting an unknown
+ * column as a usage error. 0 or an exit status.
+ */
+int region_columns_select(const char *defaults, const char *output,
+			  const struct table_column ***ret, size_t *ret_n);

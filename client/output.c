@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Printing one region the way the global options ask (stat, open, and --json after changes). */
+
+#include <stdio.h>
+
+#include "columns.h"
+#include "macro.h"
+#include "output.h"
+
+struct table_format shmctl_table_format(const struct shmctl *s)
+{
+	return (struct table_format){
+		.json = s->json,
+		.raw = s->raw,
+		.noheadings = s->noheadings,
+		.bytes = s->bytes,
+	};
+}
+
+int print_region(const struct shmctl *s, const struct shmd_region *region, json_object *extra)
+{
+	_cleanup_free_ const struct table_column **cols = NULL;
+	struct table_format fmt = shmctl_table_format(s);
+	size_t n = 0;
+	int r;
+
+	r = region_columns_select(REGION_COLUMNS_STAT, s->output, &cols, &n);
+	if (r)
+		return r;
+	r = table_print_record(cols, n, &fmt, region, extra, stdout);
+	if (r < 0)
+		return shmctl_fail_errno(r, "write error");
+	return 0;
+}

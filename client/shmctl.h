@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* shmctl's shared state: global options, the command table entry, exit codes and helpers. */
+#pragma once
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "shmd.h"
+
+/* Exit codes, documented in shmctl(1) and --help. */
+enum {
+	SHMCTL_EXIT_OK = 0,
+	SHMCTL_EXIT_FAILURE = 1,
+	SHMCTL_EXIT_USAGE = 2,
+	SHMCTL_EXIT_NOT_FOUND = 3,
+	SHMCTL_EXIT_PERMISSION = 4,
+	SHMCTL_EXIT_EXISTS = 5,
+	SHMCTL_EXIT_LIMIT = 6,
+	SHMCTL_EXIT_NO_DAEMON = 7,
+};
+
+/* Global options (accepted before and after the command) and the lazily made connection. */
+struct shmctl {
+	const char *socket; /* --socket, or NULL: $SHMD_SOCKET, then the default */
+	const char *output; /* --output */
+	bool json;
+	bool raw;
+	bool noheadings;
+	bool bytes;
+	const struct shmctl_cmd *cmd; /* the command being run, for its --help */
+	struct shmd_ctx *ctx;
+};
+
+struct shmctl_cmd {
+	const char *name;
+	int (*run)(struct shmctl *s, int argc, char *argv[]);
+	const char *args;    /* what follows "shmctl NAME [options]" in the synopsis */
+	const char *help;    /* one line, for "shmctl --help" */
+	const char *options; /* the command's own options, for "shmctl NAME --help", or NULL */
+};
+
+/*
+ * Global options, shared by every command's getopt_long() table: each command's
+ * table ends with SHMCTL_GLOBAL_LONGOPTS and its short options string starts
+ * with SHMCTL_GLOBAL_SHORTOPTS. Values >= 0x100 have no short form.
+ */
+enum {
+	/* First value free for command options without a short form. */
+	OPT_CMD_FIRST = 0x100,
+};
+#define SHMCTL_GLOBAL_SHORTOPTS "hVJrno:bS:"
+#define SHMCTL_GLOBAL_LONGOPTS                                                                     \
+	{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' },                 \
+		{ "json", no_argument, NULL, 'J' }, { "raw", no_argument, NULL, 'r' },             \
+		{ "noheadings", no_argument, NULL, 'n' },                                          \
+		{ "output", required_argument, NULL, 'o' }, { "bytes", no_argument, NULL, 'b' },   \
+	{                                                                                          \
+		"socket", required_argument, NULL, 'S'                                             \
+	}
+
+/*
+ * Handle a global option returned by getopt_long(). Returns -1 when c is not one,
+ * else an exit status to return at once (--help, --version, '?': >= 0) or
+ * -2 to carry on parsing.
+ */
+int shmctl_global_option(struct shmctl *s, int c, const char *arg);
+#define SHMCTL_OPT_CONTINUE (-2)
+
+/* Per-command and global help. */
+void shmctl_usage(const struct shmctl *s);
+void shmctl_cmd_usage(const struct shmctl_cmd *cmd);
+void shmctl_version(void);
+
+/* Connect to the daemon (once). 0, or prints why and returns SHMCTL_EXIT_NO_DAEMON. */
+int shmctl_connect(struct shmctl *s);
+
+/*
+ * Report a failed library call on name: "shmctl: cannot VERB 'NAME': REASON".
+ * r is the negative errno. Returns the exit status for it.
+ */
+int shmctl_fail(const struct shmctl *s, int r, const char *verb, const char *name);
+/* Report a local failure without a region name: "shmctl: MESSAGE: strerror". */
+int shmctl_fail_errno(int r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The exit status for a negative errno. */
+int shmctl_exit_status(int r);
+
+/* Print "shmctl: MESSAGE" and the --help hint; returns SHMCTL_EXIT_USAGE. */
+int shmctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Argument parsers: 0 on success, else they report and return SHMCTL_EXIT_USAGE. */
+int parse_name(const char *arg, bool is_prefix);
+int parse_size_arg(const char *arg, const char *what, uint64_t *ret);
+int parse_mode_arg(const char *arg, mode_t *ret);
+int parse_seals_arg(const char *arg, unsigned *ret);
+int parse_owner_arg(const char *arg, uid_t *ret_uid, gid_t *ret_gid);
+int parse_uint_arg(const char *arg, const char *what, unsigned max, unsigned *ret);
+
+/* Exactly n arguments after the options, else a usage error (0 or SHMCTL_EXIT_USAGE). */
+int expect_args(const struct shmctl *s, int argc, int n);
+/* Parse only the global options: SHMCTL_OPT_CONTINUE, or an exit status. */
+int parse_global_only(struct shmctl *s, int argc, char *argv[]);
+
+static inline void shmd_region_unrefp(struct shmd_region **r)
+{
+	shmd_region_unref(*r);
+}
+#define _cleanup_region_ __attribute__((cleanup(shmd_region_unrefp)))
+
+/* Commands (client/cmd-*.c). */
+int cmd_create(struct shmctl *s, int argc, char *argv[]);
+int cmd_open(struct shmctl *s, int argc, char *argv[]);
+int cmd_ls(struct shmctl *s, int argc, char *argv[]);
+int cmd_stat(struct shmctl *s, int argc, char *argv[]);
+int cmd_resize(struct shmctl *s, int argc, char *argv[]);
+int cmd_mv(struct shmctl *s, int argc, char *argv[]);
+int cmd_rm(struct shmctl *s, int argc, char *argv[]);
+int cmd_seal(struct shmctl *s, int argc, char *argv[]);
+int cmd_chmod(struct shmctl *s, int argc, char *argv[]);
+int cmd_chown(struct shmctl *s, int argc, char *argv[]);
+int cmd_status(struct shmctl *s, int argc, char *argv[]);
+int cmd_exec(struct shmctl *s, int argc, char *argv[]);
+int cmd_write(struct shmctl *s, int argc, char *argv[]);
+int cmd_read(struct shmctl *s, int argc, char *argv[]);
