@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Daemon errors: their errno (the table in shmd.h) and a one-line message built from their parameters. */
+
+#include <stdio.h>
+#include <string.h>
+
+#include "libshmd-private.h"
+#include "name.h"
+#include "seals.h"
+#include "size.h"
+
+#define ERROR_PREFIX "io.shmd.Manager."
+
+static const struct {
+	const char *name;
+	int err;
+} error_table[] = {
+	{ ERROR_PREFIX "NoSuchRegion", ENOENT },
+	{ ERROR_PREFIX "RegionExists", EEXIST },
+	{ ERROR_PREFIX "PermissionDenied", EACCES },
+	{ ERROR_PREFIX "InvalidParameter", EINVAL },
+	{ ERROR_PREFIX "Sealed", EPERM },
+	{ ERROR_PREFIX "Busy", EBUSY },
+	{ ERROR_PREFIX "WouldTruncate", EFBIG },
+	{ ERROR_PREFIX "QuotaExceeded", EDQUOT },
+	{ ERROR_PREFIX "MessageTooLarge", EMSGSIZE },
+	{ ERROR_PREFIX "TooManyFileDescriptors", ETOOMANYREFS },
+	{ "org.varlink.service.MethodNotFound", EOPNOTSUPP },
+};
+
+int error_to_errno(const char *name, json_object *params)
+{
+	for (size_t i = 0; i < ELEMENTSOF(error_table); i++)
+		if (strcmp(name, error_table[i].name) == 0)
+			return -error_table[i].err;
+
+	if (strcmp(name, ERROR_PREFIX "LimitReached") == 0) {
+		const char *limit = json_get_str(params, "limit");
+		return limit && strcmp(limit, "regions") == 0 ? -ENOSPC : -EUSERS;
+	}
+	if (strcmp(name, ERROR_PREFIX "SystemError") == 0) {
+		uint64_t e;
+		if (json_get_u64(params, "errno", &e) == 0 && e > 0 && e < 4096)
+			return -(int)e;
+		return -EIO;
+	}
+	return -EPROTO;
+}
+
+/* The region name of an error, escaped for humans; "?" when absent or unreadable. */
+static char *error_name_arg(json_object *params)
+{
+	_cleanup_free_ char *name = NULL;
+	const char *bad_key, *reason;
+
+	if (params && json_get_name(params, "name", false, &name, &bad_key, &reason) > 0)
+		return name_escape(name);
+	return strdup("?");
+}
+
+static char *u64_string(json_object *params, const char *key, char *buf, size_t size)
+{
+	uint64_t v;
+	if (json_get_u64(params, key, &v) < 0)
+		snprintf(buf, size, "?");
+	else
+		snprintf(buf, size, "%llu", (unsigned long long)v);
+	return buf;
+}
+
+static char *size_string(json_object *params, const char *key, char *buf, size_t size)
+{
+	uint64_t v;
+	if (json_get_u64(params, key, &v) < 0)
+		return strcpy(buf, "?");
+	return size_format(v, buf, size);
+}
+
+static const char *str_or(json_object *params, const char *key, const char *fallback)
+{
+	const char *s = json_get_str(params, key);
+	return s ? s : fallback;
+}
+
+static char *format_region_error(const char *what, json_object *params)
+{
+	_cleanup_free_ char *name = error_name_arg(params);
+	char *s = NULL;
+
+	if (!name)
+		return NULL;
+	if (strcmp(what, "NoSuchRegion") == 0)
+		return asprintf(&s, "no such region '%s'", name) < 0 ? NULL : s;
+	if (strcmp(what, "RegionExists") == 0)
+		return asprintf(&s, "region '%s' already exists", name) < 0 ? NULL : s;
+	if (strcmp(what, "PermissionDenied") == 0)
+		return asprintf(&s, "permission denied: %s", str_or(params, "reason", "refused")) <
+				       0 ?
+			       NULL :
+			       s;
+	if (strcmp(what, "Busy") == 0)
+		return asprintf(&s, "busy: %s", str_or(params, "reason", "in use")) < 0 ? NULL : s;
+	if (strcmp(what, "Sealed") == 0) {
+		unsigned seals = 0;
+		json_object *arr;
+		char buf[64];
+		if (json_object_object_get_ex(params, "seals", &arr))
+			(void)seals_from_json(arr, &seals);
+		return asprintf(&s, "sealed (%s)", seals_format(seals, buf, sizeof(buf))) < 0 ?
+			       NULL :
+			       s;
+	}
+	/* WouldTruncate */
+	char from[SIZE_FORMAT_MAX], to[SIZE_FORMAT_MAX];
+	return asprintf(&s, "would truncate: shrinking %s to %s needs force",
+			size_string(params, "size", from, sizeof(from)),
+			size_string(params, "newSize", to, sizeof(to))) < 0 ?
+		       NULL :
+		       s;
+}
+
+static char *format_manager_error(const char *what, json_object *params)
+{
+	char a[32], b[32], c[32];
+	char *s = NULL;
+	int r;
+
+	if (strcmp(what, "InvalidParameter") == 0)
+		r = asprintf(&s, "invalid parameter '%s': %s", str_or(params, "parameter", "?"),
+			     str_or(params, "reason", "invalid"));
+	else if (strcmp(what, "LimitReached") == 0)
+		r = asprintf(&s, "limit reached: %s (max %s)", str_or(params, "limit", "?"),
+			     u64_string(params, "max", a, sizeof(a)));
+	else if (strcmp(what, "QuotaExceeded") == 0)
+		r = asprintf(&s, "quota exceeded for %s %s (%s of %s used, %s requested)",
+			     str_or(params, "quota", "?"), str_or(params, "key", "?"),
+			     size_string(params, "used", a, sizeof(a)),
+			     size_string(params, "max", b, sizeof(b)),
+			     size_string(params, "requested", c, sizeof(c)));
+	else if (strcmp(what, "MessageTooLarge") == 0)
+		r = asprintf(&s, "request too large (max %s bytes)",
+			     u64_string(params, "max", a, sizeof(a)));
+	else if (strcmp(what, "TooManyFileDescriptors") == 0)
+		r = asprintf(&s, "request carried %s file descriptors (max %s)",
+			     u64_string(params, "received", a, sizeof(a)),
+			     u64_string(params, "max", b, sizeof(b)));
+	else if (strcmp(what, "SystemError") == 0)
+		r = asprintf(&s, "%s: %s", str_or(params, "operation", "daemon"),
+			     str_or(params, "message", "system error"));
+	else
+		return format_region_error(what, params);
+	return r < 0 ? NULL : s;
+}
+
+char *error_format(const char *name, json_object *params)
+{
+	char *s = NULL;
+
+	if (strncmp(name, ERROR_PREFIX, strlen(ERROR_PREFIX)) == 0) {
+		const char *what = name + strlen(ERROR_PREFIX);
+		static const char *const known[] = {
+			"NoSuchRegion",
+			"RegionExists",
+			"PermissionDenied",
+			"InvalidParameter",
+			"Sealed",
+			"Busy",
+			"WouldTruncate",
+			"LimitReached",
+			"QuotaExceeded",
+			"MessageTooLarge",
+			"TooManyFileDescriptors",
+			"SystemError",
+		};
+		for (size_t i = 0; i < ELEMENTSOF(known); i++)
+			if (strcmp(what, known[i]) == 0)
+				return format_manager_error(what, params);
+	}
+	if (strcmp(name, "org.varlink.service.MethodNotFound") == 0)
+		return asprintf(&s, "the daemon does not support %s",
+				str_or(params, "method", "this method")) < 0 ?
+			       NULL :
+			       s;
+	return asprintf(&s, "daemon error %s", name) < 0 ? NULL : s;
+}
