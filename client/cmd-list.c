@@ -23,7 +23,7 @@ int cmd_ls(struct shmctl *s, int argc, char *argv[])
 	_cleanup_free_ const struct table_column **cols = NULL;
 	_cleanup_(tablep) struct table *t = NULL;
 	_cleanup_(listp) struct shmd_list *list = NULL;
-	struct table_format fmt = shmctl_table_format(s);
+	struct table_format fmt;
 	const char *prefix = NULL;
 	size_t n_cols = 0;
 	int r;
@@ -44,6 +44,7 @@ int cmd_ls(struct shmctl *s, int argc, char *argv[])
 	r = region_columns_select(REGION_COLUMNS_LS, s->output, &cols, &n_cols);
 	if (r)
 		return r;
+	fmt = shmctl_table_format(s);
 	t = table_new(cols, n_cols, &fmt);
 	if (!t)
 		return shmctl_fail_errno(-ENOMEM, "cannot list");

@@ -58,42 +58,60 @@ static json_object *status_json(const struct shmd_status *st)
 	return TAKE_PTR(obj);
 }
 
+#define LABEL_WIDTH 24
+
 static void print_size_line(const struct shmctl *s, const char *label, uint64_t v)
 {
 	char buf[SIZE_FORMAT_MAX];
 
 	if (s->bytes)
-		printf("%-22s %llu\n", label, (unsigned long long)v);
+		printf("%-*s %llu\n", LABEL_WIDTH, label, (unsigned long long)v);
 	else
-		printf("%-22s %s\n", label, size_format(v, buf, sizeof(buf)));
+		printf("%-*s %s\n", LABEL_WIDTH, label, size_format(v, buf, sizeof(buf)));
 }
+
+static void print_usec_line(const char *label, uint64_t usec)
+{
+	if (usec == 0)
+		printf("%-*s off\n", LABEL_WIDTH, label);
+	else
+		printf("%-*s %llu.%03llus\n", LABEL_WIDTH, label,
+		       (unsigned long long)(usec / 1000000),
+		       (unsigned long long)(usec % 1000000 / 1000));
+}
+
+/* Human labels of limit_names[] and feature_names[], in the same order. */
+static const char *const limit_labels[] = {
+	"Max regions:",	      "Max connections:", "Max connections/uid:", "Max message size:",
+	"Max unread output:", "Message timeout:", "Idle timeout:",
+};
+static const char *const feature_labels[] = { "Noexec seal:", "Anon VMA names:" };
 
 static void status_print_human(const struct shmctl *s, const struct shmd_status *st)
 {
 	_cleanup_free_ char *started = time_format_human(shmd_status_get_started_usec(st));
 
-	printf("%-22s %s\n", "Version:", shmd_status_get_version(st));
-	printf("%-22s %s\n", "Started:", started ? started : "-");
-	printf("%-22s %llu\n", "Regions:", (unsigned long long)shmd_status_get_regions(st));
+	printf("%-*s %s\n", LABEL_WIDTH, "Version:", shmd_status_get_version(st));
+	printf("%-*s %s\n", LABEL_WIDTH, "Started:", started ? started : "-");
+	printf("%-*s %llu\n", LABEL_WIDTH,
+	       "Regions:", (unsigned long long)shmd_status_get_regions(st));
 	print_size_line(s, "Total size:", shmd_status_get_total_size(st));
-	printf("%-22s %llu\n", "Connections:", (unsigned long long)shmd_status_get_connections(st));
+	printf("%-*s %llu\n", LABEL_WIDTH,
+	       "Connections:", (unsigned long long)shmd_status_get_connections(st));
 	for (size_t i = 0; i < ELEMENTSOF(limit_names); i++) {
-		char label[64];
 		uint64_t v;
 		if (!shmd_status_get_limit(st, limit_names[i], &v))
 			continue;
-		snprintf(label, sizeof(label), "Limit %s:", limit_names[i]);
 		if (strstr(limit_names[i], "Bytes"))
-			print_size_line(s, label, v);
+			print_size_line(s, limit_labels[i], v);
+		else if (strstr(limit_names[i], "USec"))
+			print_usec_line(limit_labels[i], v);
 		else
-			printf("%-22s %llu\n", label, (unsigned long long)v);
+			printf("%-*s %llu\n", LABEL_WIDTH, limit_labels[i], (unsigned long long)v);
 	}
-	for (size_t i = 0; i < ELEMENTSOF(feature_names); i++) {
-		char label[64];
-		snprintf(label, sizeof(label), "Feature %s:", feature_names[i]);
-		printf("%-22s %s\n", label,
+	for (size_t i = 0; i < ELEMENTSOF(feature_names); i++)
+		printf("%-*s %s\n", LABEL_WIDTH, feature_labels[i],
 		       shmd_status_has_feature(st, feature_names[i]) ? "yes" : "no");
-	}
 }
 
 int cmd_status(struct shmctl *s, int argc, char *argv[])
