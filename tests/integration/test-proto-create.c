@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Create and Open: exclusive or not, mode, fixed, seals, and the fds they hand out. */
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include "proto-util.h"
+
+static void test_exclusive(int conn)
+{
+	_cleanup_json_ json_object *a = call(
+		conn, IFACE "Create", jparams("{\"name\":\"c/x\",\"size\":8192,\"mode\":420}"));
+	is_success(a, "Create c/x (exclusive by default)");
+	is_int(jint(a, "parameters.region.mode"), 0644, "mode as given");
+
+	_cleanup_json_ json_object *b =
+		call(conn, IFACE "Create",
+		     jparams("{\"name\":\"c/x\",\"size\":1,\"mode\":384,\"exclusive\":true}"));
+	if (is_error(b, "RegionExists", "exclusive Create of an existing name: RegionExists"))
+		is_str(jstr(b, "parameters.name"), "c/x", "RegionExists {name}");
+
+	_cleanup_json_ json_object *c =
+		call(conn, IFACE "Create",
+		     jparams("{\"name\":\"c/x\",\"size\":1,\"mode\":384,\"exclusive\":false}"));
+	if (is_success(c, "non-exclusive Create of an existing name succeeds")) {
+		is_int(jbool(c, "parameters.created"), 0, "created is false");
+		is_int(jint(c, "parameters.region.size"), 8192, "size is the existing one");
+		is_int(jint(c, "parameters.region.mode"), 0644, "mode is the existing one");
+		is_int(jint(c, "parameters.region.id"), jint(a, "parameters.region.id"),
+		       "same region id");
+	}
+	_cleanup_json_ json_object *d =
+		call(conn, IFACE "Create",
+		     jparams("{\"name\":\"c/new\",\"size\":10,\"exclusive\":false}"));
+	if (is_success(d, "non-exclusive Create of a new name succeeds")) {
+		is_int(jbool(d, "parameters.created"), 1, "created is true");
+		is_int(jint(d, "parameters.region.mode"), 0600, "default mode is 0600");
+		ok(jint(d, "parameters.region.id") != jint(a, "parameters.region.id"),
+		   "a new region id");
+	}
+	_cleanup_json_ json_object *z =
+		call(conn, IFACE "Create", jparams("{\"name\":\"c/zero\",\"size\":0}"));
+	if (is_success(z, "Create with size 0"))
+		is_int(jint(z, "parameters.region.size"), 0, "size 0");
+}
+
+static void test_fixed_and_seals(int conn)
+{
+	int fd;
+	_cleanup_json_ json_object *f =
+		call_fd(conn, IFACE "Create",
+			jparams("{\"name\":\"c/fixed\",\"size\":4096,\"fixed\":true,"
+				"\"access\":\"read_write\"}"),
+			&fd);
+	if (is_success(f, "Create fixed")) {
+		is_int(jbool(f, "parameters.region.fixed"), 1, "fixed is true");
+		is_str(jseals(f, "parameters.region.seals"), "shrink,grow",
+		       "fixed seals grow+shrink");
+		is_str(jseals(f, "parameters.region.foreignSeals"), "", "none of them foreign");
+	}
+	ok(fd >= 0 && ftruncate(fd, 8192) < 0 && errno == EPERM,
+	   "the kernel refuses to grow a fixed region (EPERM)");
+	ok(fd >= 0 && ftruncate(fd, 0) < 0 && errno == EPERM,
+	   "the kernel refuses to shrink a fixed region (EPERM)");
+	ok(fd >= 0 && pwrite(fd, "x", 1, 0) == 1, "a fixed region is still writable");
+	safe_close(fd);
+
+	_cleanup_json_ json_object *s =
+		call_fd(conn, IFACE "Create",
+			jparams("{\"name\":\"c/sealed\",\"size\":4096,\"fixed\":true,"
+				"\"seals\":[\"seal\",\"write\"],\"access\":\"read_write\"}"),
+			&fd);
+	if (is_success(s, "Create fixed with seals seal+write"))
+		is_str(jseals(s, "parameters.region.seals"), "seal,shrink,grow,write",
+		       "all four seals in force");
+	ok(fd >= 0 && pwrite(fd, "x", 1, 0) < 0 && errno == EPERM, "write seal: pwrite EPERM");
+	ok(fd >= 0 && fcntl(fd, F_ADD_SEALS, F_SEAL_FUTURE_WRITE) < 0 && errno == EPERM,
+	   "seal seal: F_ADD_SEALS EPERM");
+	safe_close(fd);
+
+	_cleanup_json_ json_object *g =
+		call(conn, IFACE "Create",
+		     jparams("{\"name\":\"c/grow\",\"size\":1,\"seals\":[\"grow\"]}"));
+	if (is_success(g, "Create with seals [grow] only")) {
+		is_str(jseals(g, "parameters.region.seals"), "grow", "only grow sealed");
+		is_int(jbool(g, "parameters.region.fixed"), 0, "not fixed");
+	}
+}
+
+static int accmode(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	return fl < 0 ? -1 : (fl & O_ACCMODE);
+}
+
+static void test_fds(int conn)
+{
+	int rw, ro, none;
+	_cleanup_json_ json_object *a =
+		call_fd(conn, IFACE "Create",
+			jparams("{\"name\":\"c/fd\",\"size\":12345,\"mode\":416,"
+				"\"access\":\"read_write\"}"),
+			&rw);
+	if (is_success(a, "Create with access read_write"))
+		is_int(jint(a, "parameters.fileDescriptor"), 0, "fileDescriptor index 0");
+	struct stat st = { 0 };
+	ok(rw >= 0 && fstat(rw, &st) == 0, "an fd came with the reply");
+	is_int(st.st_size, 12345, "fstat size is the region size");
+	is_int(st.st_mode & 07777, 0640, "the memfd inode carries the region mode");
+	is_int(st.st_uid, getuid(), "the memfd inode is owned by the region owner");
+	is_int(accmode(rw), O_RDWR, "read_write fd is O_RDWR");
+
+	char link[256] = "", path[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", rw);
+	ssize_t n = readlink(path, link, sizeof(link) - 1);
+	link[n > 0 ? n : 0] = '\0';
+	ok(strncmp(link, "/memfd:shmd:c/fd", 16) == 0, "it is a memfd named shmd:c/fd (%s)", link);
+
+	_cleanup_json_ json_object *b =
+		call_fd(conn, IFACE "Create",
+			jparams("{\"name\":\"c/fd\",\"size\":1,\"exclusive\":false,"
+				"\"access\":\"read_only\"}"),
+			&ro);
+	is_success(b, "non-exclusive Create with access read_only");
+	is_int(accmode(ro), O_RDONLY, "read_only fd is O_RDONLY");
+
+	_cleanup_json_ json_object *c = call_fd(
+		conn, IFACE "Create",
+		jparams("{\"name\":\"c/fd\",\"exclusive\":false,\"size\":1,\"access\":\"none\"}"),
+		&none);
+	if (is_success(c, "Create with access none"))
+		ok(none < 0 && !jget(c, "parameters.fileDescriptor"), "no fd, no fileDescriptor");
+	safe_close(none);
+
+	int o1 = open_region(conn, "c/fd", "read_write", NULL);
+	int o2 = open_region(conn, "c/fd", "read_write", NULL);
+	struct stat s1 = { 0 }, s2 = { 0 };
+	ok(o1 >= 0 && o2 >= 0 && fstat(o1, &s1) == 0 && fstat(o2, &s2) == 0 &&
+		   s1.st_ino == st.st_ino && s2.st_ino == st.st_ino && s1.st_dev == st.st_dev,
+	   "two Opens: same memfd inode as Create's fd");
+	ok(lseek(o1, 1000, SEEK_SET) == 1000 && lseek(o2, 0, SEEK_CUR) == 0 &&
+		   lseek(rw, 0, SEEK_CUR) == 0,
+	   "file offsets are independent: each Open is a new open file description");
+	ok(fcntl(o1, F_SETFL, O_APPEND) == 0 && !(fcntl(o2, F_GETFL) & O_APPEND),
+	   "file status flags are independent too");
+	is_int(accmode(o1), O_RDWR, "Open default access is read_write");
+
+	/* Data written through one description is seen through the others. */
+	ok(pwrite(rw, "shared", 6, 4096) == 6, "write through the Create fd");
+	char buf[7] = "";
+	ok(pread(ro, buf, 6, 4096) == 6 && strcmp(buf, "shared") == 0,
+	   "read back through the read-only fd");
+	void *m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, ro, 4096);
+	ok(m != MAP_FAILED && memcmp(m, "shared", 6) == 0, "and through a read-only mapping");
+	if (m != MAP_FAILED)
+		munmap(m, 4096);
+	safe_close(rw);
+	safe_close(ro);
+	safe_close(o1);
+	safe_close(o2);
+
+	const char *err;
+	int bad = open_region(conn, "c/fd", "none", &err);
+	is_str(err, IFACE "InvalidParameter", "Open with access none: InvalidParameter");
+	safe_close(bad);
+	_cleanup_json_ json_object *e =
+		call(conn, IFACE "Open", jparams("{\"name\":\"c/fd\",\"access\":\"none\"}"));
+	is_str(jstr(e, "parameters.parameter"), "access", "it names access");
+	_cleanup_json_ json_object *f =
+		call(conn, IFACE "Open", jparams("{\"name\":\"c/fd\",\"access\":\"write\"}"));
+	is_error(f, "InvalidParameter", "Open with an unknown access: InvalidParameter");
+}
+
+int main(void)
+{
+	struct test_daemon d;
+
+	plan_no_plan();
+	itest_start(&d, NULL);
+	int conn = itest_connect(&d);
+	test_exclusive(conn);
+	test_fixed_and_seals(conn);
+	test_fds(conn);
+	close(conn);
+	itest_stop(&d);
+	return done_testing();
+}
