@@ -108,8 +108,10 @@ int call_send(struct shmd_ctx *ctx, const char *method, json_object *params, boo
 static int call_error(struct shmd_ctx *ctx, const char *name, json_object *reply)
 {
 	json_object *params = vl_message_parameters(reply);
-	const char *text = params ? json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN) :
-				    "{}";
+	const char *text =
+		params ? json_object_to_json_string_ext(
+				 params, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE) :
+			 "{}";
 
 	ctx_clear_error(ctx);
 	ctx->error_name = strdup(name);
@@ -176,7 +178,9 @@ int call_receive(struct shmd_ctx *ctx, json_object **ret_reply, int *fds, size_t
 		return r;
 	if (ctx->log_fn && ctx->log_priority >= LOG_DEBUG)
 		ctx_dbg(ctx, "<- %s (%zu fds)",
-			json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PLAIN), n_local);
+			json_object_to_json_string_ext(
+				reply, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+			n_local);
 
 	if (truncated) {
 		close_fds(local_fds, n_local);

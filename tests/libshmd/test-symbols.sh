@@ -1,0 +1,29 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The exported symbols of libshmd.so are exactly those listed in libshmd.sym, all at LIBSHMD_1.
+set -u
+so="$SHMD_BUILDDIR/libshmd/.libs/libshmd.so"
+sym="$SHMD_SRCDIR/libshmd/libshmd.sym"
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+
+echo "1..4"
+if [ ! -e "$so" ]; then
+	echo "Bail out! $so not built"
+	exit 1
+fi
+# Function names from the version script's global: section.
+sed -n '/global:/,/local:/p' "$sym" | sed -n 's/^[[:space:]]*\([A-Za-z0-9_]*\);.*/\1/p' | sort >"$tmp/listed"
+nm -D --defined-only "$so" | awk '$2 != "A" { print $3 }' >"$tmp/raw"
+sed 's/@.*//' "$tmp/raw" | sort >"$tmp/exported"
+
+n=1
+check() { # description, then the test command
+	d=$1; shift
+	if "$@"; then echo "ok $n - $d"; else echo "not ok $n - $d"; fi
+	n=$((n + 1))
+}
+check "libshmd.sym lists functions" test -s "$tmp/listed"
+check "every listed symbol is exported" sh -c "comm -23 '$tmp/listed' '$tmp/exported' | diff /dev/null -"
+check "nothing else is exported" sh -c "comm -13 '$tmp/listed' '$tmp/exported' | diff /dev/null -"
+check "every export is versioned LIBSHMD_1" sh -c "! grep -v '@@LIBSHMD_1\$' '$tmp/raw'"
