@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* One request being handled: typed parameters in, one reply or one named error out. */
+
+#include <string.h>
+
+#include "call.h"
+#include "connection.h"
+#include "log.h"
+#include "methods.h"
+#include "name.h"
+#include "region.h"
+#include "seals.h"
+#include "varlink.h"
+
+#define IFACE_SERVICE "org.varlink.service."
+
+int call_reply(struct call *call, json_object *params, int fd)
+{
+	if (call->oneway) {
+		json_object_put(params);
+		safe_close(fd);
+		return 0;
+	}
+	connection_send(call->conn, vl_reply_new(params, false), fd);
+	return 0;
+}
+
+int call_error(struct call *call, const char *error, json_object *params)
+{
+	if (call->oneway) {
+		json_object_put(params);
+		return -EINVAL;
+	}
+	connection_send(call->conn, vl_error_new(error, params), -1);
+	return -EINVAL;
+}
+
+int call_invalid(struct call *call, const char *parameter, const char *reason)
+{
+	json_object *p = json_object_new_object();
+	json_object_object_add(p, "parameter", json_object_new_string(parameter));
+	/* The generic service interface has its own error, with only the parameter name. */
+	if (strncmp(call->method->name, IFACE_SERVICE, strlen(IFACE_SERVICE)) == 0)
+		return call_error(call, IFACE_SERVICE "InvalidParameter", p);
+	json_object_object_add(p, "reason", json_object_new_string(reason));
+	return call_error(call, "io.shmd.Manager.InvalidParameter", p);
+}
+
+int call_system_error(struct call *call, const char *operation, int err)
+{
+	json_object *p = json_object_new_object();
+	err = abs(err);
+	log_warning("%s: %s failed: %s", call->method->name, operation, strerror(err));
+	json_object_object_add(p, "operation", json_object_new_string(operation));
+	json_object_object_add(p, "errno", json_object_new_int(err));
+	json_object_object_add(p, "message", json_object_new_string(strerror(err)));
+	return call_error(call, "io.shmd.Manager.SystemError", p);
+}
+
+int call_region_error(struct call *call, const char *error, const char *name, json_object *extra)
+{
+	json_object *p = extra ? extra : json_object_new_object();
+	json_add_name(p, "name", name);
+	return call_error(call, error, p);
+}
+
+int call_denied(struct call *call, const char *name, const char *reason)
+{
+	json_object *p = json_object_new_object();
+	const char *op = strrchr(call->method->name, '.') + 1;
+	json_object_object_add(p, "operation", json_object_new_string(op));
+	json_object_object_add(p, "reason", json_object_new_string(reason));
+	return call_region_error(call, "io.shmd.Manager.PermissionDenied", name, p);
+}
+
+int call_limit(struct call *call, const char *limit, uint64_t max)
+{
+	json_object *p = json_object_new_object();
+	json_object_object_add(p, "limit", json_object_new_string(limit));
+	json_object_object_add(p, "max",
+			       json_object_new_int64((int64_t)MIN(max, (uint64_t)INT64_MAX)));
+	return call_error(call, "io.shmd.Manager.LimitReached", p);
+}
+
+int params_check_keys(struct call *call)
+{
+	json_object_object_foreach(call->params, key, value) {
+		bool known = false;
+		(void)value;
+		for (const char *const *k = call->method->parameters; k && *k && !known; k++)
+			known = strcmp(*k, key) == 0;
+		if (!known)
+			return call_invalid(call, key, "unknown parameter");
+	}
+	return 0;
+}
+
+/* The value of key, or NULL when absent. JSON null counts as absent (optional fields). */
+static json_object *param_get(struct call *call, const char *key)
+{
+	json_object *v;
+	if (!json_object_object_get_ex(call->params, key, &v))
+		return NULL;
+	return v;
+}
+
+int param_uint(struct call *call, const char *key, uint64_t max, uint64_t *ret)
+{
+	json_object *v = param_get(call, key);
+	if (!v)
+		return 0;
+	if (!json_object_is_type(v, json_type_int))
+		return call_invalid(call, key, "not an integer");
+	int64_t i = json_object_get_int64(v);
+	if (i < 0)
+		return call_invalid(call, key, "negative");
+	/* json-c saturates values past INT64_MAX; such sizes are out of range anyway. */
+	if ((uint64_t)i > max || i == INT64_MAX)
+		return call_invalid(call, key, "out of range");
+	*ret = (uint64_t)i;
+	return 1;
+}
+
+int param_bool(struct call *call, const char *key, bool *ret)
+{
+	json_object *v = param_get(call, key);
+	if (!v)
+		return 0;
+	if (!json_object_is_type(v, json_type_boolean))
+		return call_invalid(call, key, "not a boolean");
+	*ret = json_object_get_boolean(v);
+	return 1;
+}
+
+int param_string(struct call *call, const char *key, const char **ret)
+{
+	json_object *v = param_get(call, key);
+	if (!v)
+		return 0;
+	if (!json_object_is_type(v, json_type_string))
+		return call_invalid(call, key, "not a string");
+	*ret = json_object_get_string(v);
+	return 1;
+}
+
+int param_seals(struct call *call, const char *key, unsigned *ret)
+{
+	json_object *v = param_get(call, key);
+	if (!v)
+		return 0;
+	if (seals_from_json(v, ret) < 0)
+		return call_invalid(call, key, "not an array of seal names");
+	return 1;
+}
+
+int param_access(struct call *call, const char *key, int *ret)
+{
+	static const char *const names[] = { "none", "read_only", "read_write" };
+	const char *s;
+	int r = param_string(call, key, &s);
+	if (r <= 0)
+		return r;
+	for (int i = 0; i < (int)ELEMENTSOF(names); i++)
+		if (strcmp(s, names[i]) == 0) {
+			*ret = i;
+			return 1;
+		}
+	return call_invalid(call, key, "expected none, read_only or read_write");
+}
+
+int param_name(struct call *call, const char *key, bool is_prefix, bool required, char **ret)
+{
+	const char *bad_key = key, *reason = "invalid";
+	int r = json_get_name(call->params, key, is_prefix, ret, &bad_key, &reason);
+	if (r < 0)
+		return call_invalid(call, bad_key ? bad_key : key, reason ? reason : "invalid");
+	if (r == 0 && required)
+		return call_invalid(call, key, "missing");
+	return r;
+}
+
+static json_object *identity_to_json(const struct identity *id)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "uid", json_object_new_int64(id->uid));
+	json_object_object_add(o, "gid", json_object_new_int64(id->gid));
+	json_object_object_add(o, "pid", json_object_new_int64(id->pid));
+	if (id->unit)
+		json_object_object_add(o, "unit", json_object_new_string(id->unit));
+	return o;
+}
+
+json_object *region_to_json(struct region *r)
+{
+	json_object *o = json_object_new_object();
+	unsigned seals = region_seals(r), foreign = seals & ~r->applied_seals;
+
+	if (foreign & ~r->foreign_logged) {
+		char buf[128];
+		_cleanup_free_ char *name = name_escape(r->name);
+		log_notice("region '%s': a holder added seals behind the daemon's back: %s",
+			   name ? name : "?", seals_format(foreign, buf, sizeof(buf)));
+		r->foreign_logged |= foreign;
+	}
+	json_add_name(o, "name", r->name);
+	json_object_object_add(o, "id", json_object_new_int64((int64_t)r->id));
+	json_object_object_add(o, "size", json_object_new_int64((int64_t)region_refresh_size(r)));
+	json_object_object_add(o, "uid", json_object_new_int64(r->uid));
+	json_object_object_add(o, "gid", json_object_new_int64(r->gid));
+	json_object_object_add(o, "mode", json_object_new_int(r->mode));
+	json_object_object_add(o, "creator", identity_to_json(&r->creator));
+	json_object_object_add(o, "createdUSec", json_object_new_int64((int64_t)r->created_usec));
+	json_object_object_add(o, "changedUSec", json_object_new_int64((int64_t)r->changed_usec));
+	json_object_object_add(o, "seals", seals_to_json(seals));
+	json_object_object_add(o, "foreignSeals", seals_to_json(foreign));
+	json_object_object_add(o, "fixed", json_object_new_boolean(r->fixed));
+	json_object_object_add(o, "state", json_object_new_string("resident"));
+	return o;
+}

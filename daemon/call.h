@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* One request being handled: typed parameters in, one reply or one named error out. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <json-c/json.h>
+
+#include "peer.h"
+
+struct connection;
+struct method;
+struct region;
+struct server;
+
+struct call {
+	struct server *server;
+	struct connection *conn;
+	const struct method *method;
+	json_object *params; /* borrowed, always an object */
+	struct caller caller;
+	bool more;
+	bool oneway;
+};
+
+/*
+ * Every reply helper returns 0 and every error helper returns -EINVAL, so handlers can
+ * "return call_error(...)". With oneway nothing is sent (fds are still closed).
+ */
+int call_reply(struct call *call, json_object *params, int fd);
+int call_error(struct call *call, const char *error, json_object *params);
+int call_invalid(struct call *call, const char *parameter, const char *reason);
+int call_system_error(struct call *call, const char *operation, int err);
+/* Errors that name a region: NoSuchRegion, RegionExists, ... with name/nameBase64. */
+int call_region_error(struct call *call, const char *error, const char *name, json_object *extra);
+int call_denied(struct call *call, const char *name, const char *reason);
+int call_limit(struct call *call, const char *limit, uint64_t max);
+
+/* Refuse parameters the method does not know. 0 or -EINVAL (replied). */
+int params_check_keys(struct call *call);
+/* Each getter: 1 when present and valid, 0 when absent (*ret untouched), -EINVAL (replied). */
+int param_uint(struct call *call, const char *key, uint64_t max, uint64_t *ret);
+int param_bool(struct call *call, const char *key, bool *ret);
+int param_string(struct call *call, const char *key, const char **ret);
+int param_seals(struct call *call, const char *key, unsigned *ret);
+/* "none", "read_only", "read_write" -> 0, 1, 2. */
+int param_access(struct call *call, const char *key, int *ret);
+/* The <key>/<key>Base64 pair; required: absence is an error. */
+int param_name(struct call *call, const char *key, bool is_prefix, bool required, char **ret);
+
+/* The Region object of the IDL, read fresh from the kernel (size, seals). */
+json_object *region_to_json(struct region *r);

@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* One client connection: its reader, output queue, streamed reply and timers. */
+
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include "connection.h"
+#include "log.h"
+#include "methods.h"
+#include "server.h"
+
+/* Stream replies sent per loop iteration before other connections get a turn. */
+#define STREAM_BATCH 64
+
+struct out_chunk {
+	struct out_chunk *next;
+	size_t len, off;
+	int fd; /* travels with the first byte of this chunk */
+	char data[];
+};
+
+static uint64_t now_mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void chunk_free(struct out_chunk *ch)
+{
+	safe_close(ch->fd);
+	free(ch);
+}
+
+static void kill_connection(struct connection *c, const char *why)
+{
+	if (!c->dead)
+		log_debug("closing connection of pid %d: %s", c->peer.cred.pid, why);
+	c->dead = true;
+}
+
+static int queue_append(struct connection *c, const char *data, size_t len, int fd)
+{
+	struct out_chunk *ch = malloc(sizeof(*ch) + len);
+	if (!ch) {
+		safe_close(fd);
+		kill_connection(c, "out of memory");
+		return -ENOMEM;
+	}
+	*ch = (struct out_chunk){ .len = len, .fd = fd };
+	memcpy(ch->data, data, len);
+	if (c->out_tail)
+		c->out_tail->next = ch;
+	else
+		c->out_head = ch;
+	c->out_tail = ch;
+	c->out_bytes += len;
+	c->out_fds += fd >= 0;
+
+	if (c->out_bytes > c->server->limits.max_output_bytes || c->out_fds > LIMITS_QUEUED_FDS) {
+		log_notice("disconnecting pid %d: %zu bytes and %zu fds of replies unread",
+			   c->peer.cred.pid, c->out_bytes, c->out_fds);
+		c->dead = true;
+		return -ENOBUFS;
+	}
+	return 0;
+}
+
+static void flush(struct connection *c)
+{
+	while (c->out_head && !c->dead) {
+		struct out_chunk *ch = c->out_head;
+		bool with_fd = ch->fd >= 0;
+		ssize_t n = vl_sendmsg(c->fd, ch->data + ch->off, ch->len - ch->off,
+				       with_fd ? &ch->fd : NULL, with_fd, true);
+		if (n == -EAGAIN || n == -EINTR)
+			return;
+		if (n < 0) {
+			kill_connection(c, "send failed");
+			return;
+		}
+		if (with_fd) {
+			ch->fd = safe_close(ch->fd);
+			c->out_fds--;
+		}
+		ch->off += (size_t)n;
+		c->out_bytes -= (size_t)n;
+		if (ch->off < ch->len)
+			return;
+		c->out_head = ch->next;
+		if (!c->out_head)
+			c->out_tail = NULL;
+		chunk_free(ch);
+	}
+}
+
+int connection_send(struct connection *c, json_object *msg, int fd)
+{
+	_cleanup_json_ json_object *m = msg;
+	_cleanup_close_ int owned = fd;
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+	ssize_t n = 0;
+
+	if (c->dead)
+		return -ECONNRESET;
+	if (!m || !(data = vl_serialize(m, &len))) {
+		kill_connection(c, "out of memory");
+		return -ENOMEM;
+	}
+	if (c->out_head)
+		return queue_append(c, data, len, TAKE_FD(owned));
+
+	/* Fast path: one sendmsg() per reply. */
+	n = vl_sendmsg(c->fd, data, len, owned >= 0 ? &owned : NULL, owned >= 0, true);
+	if (n == -EAGAIN || n == -EINTR)
+		n = 0;
+	else if (n < 0) {
+		kill_connection(c, "send failed");
+		return (int)n;
+	}
+	if ((size_t)n == len)
+		return 0;
+	/* The fd went with the first byte if any byte went. */
+	return queue_append(c, data + n, len - (size_t)n, n > 0 ? -1 : TAKE_FD(owned));
+}
+
+void connection_start_stream(struct connection *c, const struct stream *s)
+{
+	c->stream = *s;
+}
+
+static void stream_end(struct connection *c)
+{
+	if (c->stream.free)
+		c->stream.free(c->stream.state);
+	c->stream = (struct stream){};
+}
+
+static void pump(struct connection *c)
+{
+	for (unsigned i = 0; i < STREAM_BATCH && c->stream.next && !c->out_head && !c->dead; i++)
+		if (c->stream.next(c, c->stream.state) <= 0)
+			stream_end(c);
+}
+
+void connection_close_after_flush(struct connection *c)
+{
+	c->closing = true;
+	c->closing_since = now_mono();
+}
+
+static void too_large(struct connection *c)
+{
+	json_object *p = json_object_new_object();
+	json_object_object_add(p, "max", json_object_new_int64((int64_t)c->reader.max_message));
+	log_notice("pid %d sent a message over %zu bytes, disconnecting", c->peer.cred.pid,
+		   c->reader.max_message);
+	connection_send(c, vl_error_new("io.shmd.Manager.MessageTooLarge", p), -1);
+	connection_close_after_flush(c);
+}
+
+static void close_fds(int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		safe_close(fds[i]);
+}
+
+/* Handle buffered requests in order; a stream holds back the requests after it. */
+static void run(struct connection *c)
+{
+	while (!c->dead) {
+		if (c->stream.next) {
+			pump(c);
+			if (c->stream.next)
+				return;
+			continue;
+		}
+		if (c->closing)
+			break;
+
+		json_object *msg = NULL;
+		int fds[VL_MAX_FDS];
+		size_t n_fds = 0;
+		int r = vl_reader_next(&c->reader, &msg, fds, &n_fds);
+		if (r == 0)
+			break;
+		if (r < 0)
+			close_fds(fds, n_fds);
+		if (r == -EMSGSIZE) {
+			too_large(c);
+			break;
+		}
+		if (r < 0) {
+			log_notice("pid %d sent a message that is not a JSON object, disconnecting",
+				   c->peer.cred.pid);
+			c->dead = true;
+			return;
+		}
+		c->last_request = now_mono();
+		c->message_done = true;
+		size_t dropped = c->reader.n_fds_dropped;
+		c->reader.n_fds_dropped = 0;
+		methods_dispatch(c, msg, fds, n_fds, dropped);
+		json_object_put(msg);
+	}
+	if ((c->closing || c->eof) && !c->out_head && !c->stream.next)
+		c->dead = true;
+}
+
+static bool reading(const struct connection *c)
+{
+	return !c->dead && !c->eof && !c->closing && !c->stream.next;
+}
+
+static void read_some(struct connection *c)
+{
+	ssize_t n = vl_reader_fill(&c->reader, c->fd, true);
+
+	if (n == 0)
+		c->eof = true;
+	else if (n == -EMFILE)
+		log_notice("pid %d: file descriptors sent with a request were lost (MSG_CTRUNC)",
+			   c->peer.cred.pid);
+	else if (n < 0 && n != -EAGAIN && n != -EINTR)
+		kill_connection(c, "receive failed");
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata);
+
+static void update_timer(struct connection *c)
+{
+	const struct limits *l = &c->server->limits;
+	uint64_t now = now_mono(), deadline = UINT64_MAX;
+
+	if (reading(c) && vl_reader_has_partial(&c->reader)) {
+		if (c->partial_since == 0 || c->message_done)
+			c->partial_since = now;
+		deadline = c->partial_since + l->message_timeout_usec;
+	} else {
+		c->partial_since = 0;
+	}
+	c->message_done = false;
+	if (c->closing)
+		deadline = MIN(deadline, c->closing_since + l->message_timeout_usec);
+	if (l->idle_timeout_usec && reading(c) && !c->out_head)
+		deadline = MIN(deadline, c->last_request + l->idle_timeout_usec);
+
+	if (deadline == UINT64_MAX) {
+		if (c->timer)
+			sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
+		return;
+	}
+	if (!c->timer) {
+		if (sd_event_add_time(c->server->event, &c->timer, CLOCK_MONOTONIC, deadline, 0,
+				      on_timer, c) < 0)
+			kill_connection(c, "cannot arm timer");
+		return;
+	}
+	sd_event_source_set_time(c->timer, deadline);
+	sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
+}
+
+static void update_events(struct connection *c)
+{
+	uint32_t ev = 0;
+
+	if (reading(c))
+		ev |= EPOLLIN;
+	if (c->out_head || c->stream.next)
+		ev |= EPOLLOUT;
+	if (sd_event_source_set_io_events(c->io, ev) < 0)
+		kill_connection(c, "cannot update events");
+}
+
+/* After any activity: free a dead connection, else re-arm its events and timer. */
+static void settle(struct connection *c)
+{
+	if (!c->dead) {
+		update_timer(c);
+		update_events(c);
+	}
+	if (c->dead)
+		connection_free(c);
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct connection *c = userdata;
+
+	if (c->closing)
+		log_notice("pid %d did not read its error reply, disconnecting", c->peer.cred.pid);
+	else if (c->partial_since)
+		log_notice("pid %d stalled in the middle of a message, disconnecting",
+			   c->peer.cred.pid);
+	else
+		log_info("pid %d idle, disconnecting", c->peer.cred.pid);
+	connection_free(c);
+	return 0;
+}
+
+static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct connection *c = userdata;
+
+	if (revents & EPOLLOUT)
+		flush(c);
+	if (reading(c) && (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		read_some(c);
+	else if ((revents & (EPOLLHUP | EPOLLERR)) && !(revents & EPOLLOUT))
+		flush(c); /* find out whether the peer is gone */
+	run(c);
+	settle(c);
+	return 0;
+}
+
+int connection_new(struct server *s, int fd)
+{
+	struct connection *c = calloc(1, sizeof(*c));
+	if (!c) {
+		safe_close(fd);
+		return -ENOMEM;
+	}
+	c->fd = fd;
+	c->server = s;
+	vl_reader_init(&c->reader, s->limits.max_message_bytes);
+	c->last_request = now_mono();
+	c->next = s->connections;
+	if (s->connections)
+		s->connections->prev = c;
+	s->connections = c;
+	s->n_connections++;
+
+	int r = peer_init(&c->peer, fd);
+	if (r >= 0)
+		r = sd_event_add_io(s->event, &c->io, fd, EPOLLIN, on_io, c);
+	if (r < 0) {
+		connection_free(c);
+		return r;
+	}
+	log_debug("connection from pid %d uid %u", c->peer.cred.pid, c->peer.cred.uid);
+	settle(c);
+	return 0;
+}
+
+void connection_free(struct connection *c)
+{
+	struct server *s = c->server;
+
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->connections = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	s->n_connections--;
+
+	stream_end(c);
+	while (c->out_head) {
+		struct out_chunk *ch = c->out_head;
+		c->out_head = ch->next;
+		chunk_free(ch);
+	}
+	sd_event_source_disable_unref(c->io);
+	sd_event_source_disable_unref(c->timer);
+	safe_close(c->fd);
+	vl_reader_done(&c->reader);
+	peer_done(&c->peer);
+	free(c);
+}

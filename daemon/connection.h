@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* One client connection: its reader, output queue, streamed reply and timers. */
+#pragma once
+
+#include <stdbool.h>
+#include <systemd/sd-event.h>
+#include <json-c/json.h>
+
+#include "peer.h"
+#include "varlink.h"
+
+struct server;
+struct out_chunk;
+struct connection;
+
+/*
+ * A reply stream (List): next() sends one reply and returns 1 while more follow, 0 after
+ * the last one. It is called only when the output queue is empty, so a stream of
+ * thousands of replies never sits in memory at once.
+ */
+struct stream {
+	int (*next)(struct connection *c, void *state);
+	void (*free)(void *state);
+	void *state;
+};
+
+struct connection {
+	struct connection *prev, *next;
+	struct server *server;
+	int fd;
+	sd_event_source *io;
+	sd_event_source *timer;
+	struct vl_reader reader;
+	struct peer peer;
+	struct out_chunk *out_head, *out_tail;
+	size_t out_bytes;
+	size_t out_fds;
+	struct stream stream;
+	uint64_t partial_since; /* CLOCK_MONOTONIC; 0: no partial message pending */
+	uint64_t last_request;
+	uint64_t closing_since;
+	bool message_done; /* a message completed since the timer was last computed */
+	bool eof;
+	bool closing; /* flush what is queued, then hang up */
+	bool dead;
+};
+
+/* Take over an accepted socket. 0 or -errno (the fd is closed on error). */
+int connection_new(struct server *s, int fd);
+void connection_free(struct connection *c);
+
+/*
+ * Send one message (taken) with an optional fd (taken; closed once sent). Written at once
+ * when possible, else queued. A full queue or a dead peer marks the connection dead.
+ */
+int connection_send(struct connection *c, json_object *msg, int fd);
+
+/* Start streaming replies; the connection reads no further requests until it ends. */
+void connection_start_stream(struct connection *c, const struct stream *s);
+
+/* Send what is queued, then close (after a protocol error reply). */
+void connection_close_after_flush(struct connection *c);

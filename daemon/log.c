@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Daemon logging: to stderr or to the journal, filtered by level. */
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <systemd/sd-journal.h>
+
+#include "log.h"
+
+static enum log_target log_target = LOG_TARGET_CONSOLE;
+static int log_max_level = LOG_INFO;
+
+static const char *const level_names[] = {
+	[LOG_ERR] = "err",   [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
+	[LOG_INFO] = "info", [LOG_DEBUG] = "debug",
+};
+
+int log_target_from_string(const char *s)
+{
+	if (strcmp(s, "auto") == 0)
+		return LOG_TARGET_AUTO;
+	if (strcmp(s, "console") == 0)
+		return LOG_TARGET_CONSOLE;
+	if (strcmp(s, "journal") == 0)
+		return LOG_TARGET_JOURNAL;
+	return -EINVAL;
+}
+
+int log_level_from_string(const char *s)
+{
+	for (size_t i = 0; i < ELEMENTSOF(level_names); i++)
+		if (level_names[i] && strcmp(level_names[i], s) == 0)
+			return (int)i;
+	return -EINVAL;
+}
+
+/* systemd sets JOURNAL_STREAM=dev:ino when stderr is connected to the journal. */
+static bool stderr_is_journal(void)
+{
+	const char *e = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return st.st_dev == dev && st.st_ino == ino;
+}
+
+void log_setup(enum log_target target, int max_level)
+{
+	if (target == LOG_TARGET_AUTO)
+		target = stderr_is_journal() ? LOG_TARGET_JOURNAL : LOG_TARGET_CONSOLE;
+	log_target = target;
+	log_max_level = max_level;
+}
+
+static void log_va(int prio, const char *suffix, const char *fmt, va_list ap)
+{
+	char buf[1024];
+
+	if (prio > log_max_level)
+		return;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (log_target == LOG_TARGET_JOURNAL)
+		sd_journal_print(prio, "%s%s", buf, suffix);
+	else
+		fprintf(stderr, "shmd: %s%s\n", buf, suffix);
+}
+
+void log_msg(int prio, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	log_va(prio, "", fmt, ap);
+	va_end(ap);
+}
+
+int log_errno(int prio, int err, const char *fmt, ...)
+{
+	char suffix[128];
+	va_list ap;
+
+	err = abs(err);
+	snprintf(suffix, sizeof(suffix), ": %s", strerror(err));
+	va_start(ap, fmt);
+	log_va(prio, suffix, fmt, ap);
+	va_end(ap);
+	return -err;
+}

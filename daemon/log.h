@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Daemon logging: to stderr or to the journal, filtered by level. */
+#pragma once
+
+#include <syslog.h>
+
+#include "macro.h"
+
+enum log_target {
+	LOG_TARGET_AUTO,
+	LOG_TARGET_CONSOLE,
+	LOG_TARGET_JOURNAL,
+};
+
+/* -EINVAL for an unknown name. */
+int log_target_from_string(const char *s);
+int log_level_from_string(const char *s);
+
+void log_setup(enum log_target target, int max_level);
+void log_msg(int prio, const char *fmt, ...) _printf_(2, 3);
+/* Logs fmt followed by ": strerror(err)"; returns -|err| for "return log_errno(...)". */
+int log_errno(int prio, int err, const char *fmt, ...) _printf_(3, 4);
+
+#define log_err(...) log_msg(LOG_ERR, __VA_ARGS__)
+#define log_warning(...) log_msg(LOG_WARNING, __VA_ARGS__)
+#define log_notice(...) log_msg(LOG_NOTICE, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* shmd: arguments, listening sockets, privileges, the event loop and an orderly exit. */
+
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+#include "log.h"
+#include "options.h"
+#include "privilege.h"
+#include "server.h"
+
+static void strv_freep(char ***p)
+{
+	if (!*p)
+		return;
+	for (char **s = *p; *s; s++)
+		free(*s);
+	free(*p);
+}
+
+/* Sockets passed by systemd: 0 when none, the number taken, or -errno. */
+static int take_activated(struct server *s)
+{
+	_cleanup_(strv_freep) char **names = NULL;
+	int n = sd_listen_fds_with_names(true, &names);
+	int taken = 0;
+
+	if (n < 0)
+		return log_errno(LOG_ERR, n, "sd_listen_fds_with_names");
+	for (int i = 0; i < n; i++) {
+		int fd = SD_LISTEN_FDS_START + i;
+		const char *name = names && names[i] ? names[i] : "unknown";
+		if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0) {
+			log_warning(
+				"ignoring passed fd %d (%s): not a listening Unix stream socket",
+				fd, name);
+			safe_close(fd);
+			continue;
+		}
+		int r = server_add_listener(s, fd);
+		if (r < 0)
+			return log_errno(LOG_ERR, r, "cannot serve passed socket %s", name);
+		log_debug("serving on socket-activated fd %d (%s)", fd, name);
+		taken++;
+	}
+	return n > 0 && taken == 0 ? -EBADF : taken;
+}
+
+/* Refuse to steal the path from a daemon that still answers on it. */
+static int remove_stale_socket(const char *path, const struct sockaddr_un *sa)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : negative_errno();
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+
+	_cleanup_close_ int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (probe < 0)
+		return negative_errno();
+	if (connect(probe, (const struct sockaddr *)sa, sizeof(*sa)) == 0)
+		return -EADDRINUSE;
+	return unlink(path) < 0 ? negative_errno() : 0;
+}
+
+static int make_parent(const char *path, bool *created)
+{
+	_cleanup_free_ char *copy = strdup(path);
+	if (!copy)
+		return -ENOMEM;
+	const char *dir = dirname(copy);
+	if (mkdir(dir, 0755) == 0)
+		*created = true;
+	else if (errno != EEXIST)
+		return log_errno(LOG_ERR, errno, "cannot create %s", dir);
+	return 0;
+}
+
+/* Bind --socket ourselves. Access is checked per request, so the socket is 0666. */
+static int listen_path(struct server *s, const char *path, bool *created_dir)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	strncpy(sa.sun_path, path, sizeof(sa.sun_path) - 1);
+	if ((r = make_parent(path, created_dir)) < 0)
+		return r;
+	if ((r = remove_stale_socket(path, &sa)) < 0)
+		return log_errno(LOG_ERR, r, "cannot use %s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return log_errno(LOG_ERR, errno, "socket");
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return log_errno(LOG_ERR, errno, "cannot bind %s", path);
+	if (chmod(path, 0666) < 0 || listen(fd, SOMAXCONN) < 0) {
+		r = log_errno(LOG_ERR, errno, "cannot listen on %s", path);
+		unlink(path);
+		return r;
+	}
+	r = server_add_listener(s, TAKE_FD(fd));
+	if (r < 0)
+		unlink(path);
+	return r;
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	log_info("received %s, exiting", strsignal((int)si->ssi_signo));
+	return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+static int setup_signals(sd_event *e)
+{
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	/* A shell starts background jobs with SIGINT ignored; we still want it to stop us. */
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		return negative_errno();
+	int r = sd_event_add_signal(e, NULL, SIGTERM, on_signal, NULL);
+	if (r >= 0)
+		r = sd_event_add_signal(e, NULL, SIGINT, on_signal, NULL);
+	return r;
+}
+
+static int run(const struct config *config)
+{
+	_cleanup_(sd_event_unrefp) sd_event *event = NULL;
+	struct server server;
+	bool own_socket = false, created_dir = false;
+	int r;
+
+	if ((r = sd_event_default(&event)) < 0 || (r = setup_signals(event)) < 0)
+		return log_errno(LOG_ERR, r, "cannot set up the event loop");
+	server_init(&server, event, config);
+
+	r = take_activated(&server);
+	if (r == 0) {
+		r = listen_path(&server, config->socket_path, &created_dir);
+		own_socket = r >= 0;
+	}
+	if (r >= 0)
+		r = privileges_drop();
+	if (r >= 0) {
+		sd_notifyf(false, "READY=1\nSTATUS=Serving %s, up to %llu regions",
+			   own_socket ? config->socket_path : "socket-activated listeners",
+			   (unsigned long long)server.limits.max_regions);
+		log_info("ready: %s, up to %llu regions, %u connections",
+			 own_socket ? config->socket_path : "socket-activated",
+			 (unsigned long long)server.limits.max_regions,
+			 server.limits.max_connections);
+		r = sd_event_loop(event);
+		if (r < 0)
+			log_errno(LOG_ERR, r, "event loop failed");
+		sd_notify(false, "STOPPING=1");
+	}
+
+	server_done(&server);
+	if (own_socket)
+		unlink(config->socket_path);
+	if (created_dir) {
+		_cleanup_free_ char *copy = strdup(config->socket_path);
+		if (copy)
+			rmdir(dirname(copy));
+	}
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	struct config config;
+
+	config_init(&config);
+	int r = config_parse_args(&config, argc, argv);
+	if (r != 0)
+		return r > 0 ? EXIT_SUCCESS : 2;
+	log_setup(config.log_target, config.log_level);
+	return run(&config) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

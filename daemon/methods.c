@@ -1,0 +1,548 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The method table: name -> handler, who may call, fds taken, whether "more" is required. */
+
+#include <fcntl.h>
+#include <string.h>
+
+#include "call.h"
+#include "connection.h"
+#include "introspect.h"
+#include "log.h"
+#include "methods.h"
+#include "name.h"
+#include "options.h"
+#include "seals.h"
+#include "server.h"
+#include "varlink.h"
+
+#define ERR(e) "io.shmd.Manager." e
+#define MODE_MAX 0666
+#define ID_MAX (UINT32_MAX - 1) /* (uid_t)-1 means "no change" to the kernel */
+
+/* The region named by the request, after the method's access check. NULL: replied. */
+static struct region *lookup(struct call *call, char **ret_name)
+{
+	_cleanup_free_ char *name = NULL;
+	if (param_name(call, "name", false, true, &name) < 0)
+		return NULL;
+
+	struct region *r = registry_find(&call->server->registry, name);
+	if (!r) {
+		call_region_error(call, ERR("NoSuchRegion"), name, NULL);
+		return NULL;
+	}
+	const char *reason = access_check(&call->caller, r, call->method->need);
+	if (reason) {
+		call_denied(call, name, reason);
+		return NULL;
+	}
+	if (ret_name)
+		*ret_name = TAKE_PTR(name);
+	return r;
+}
+
+static int reply_region(struct call *call, struct region *r)
+{
+	json_object *p = json_object_new_object();
+	json_object_object_add(p, "region", region_to_json(r));
+	return call_reply(call, p, -1);
+}
+
+/* A fresh open file description for a handout; 0 or replied error. */
+static int handout(struct call *call, struct region *r, bool writable, int *ret)
+{
+	int fd = region_open(r, writable);
+	if (fd == -EMFILE)
+		return call_limit(call, "regions", call->server->limits.max_regions);
+	if (fd < 0)
+		return call_system_error(call, "open", fd);
+	*ret = fd;
+	return 0;
+}
+
+static int reply_with_fd(struct call *call, struct region *r, int fd, int created)
+{
+	json_object *p = json_object_new_object();
+	json_object_object_add(p, "region", region_to_json(r));
+	if (created >= 0)
+		json_object_object_add(p, "created", json_object_new_boolean(created));
+	if (fd >= 0)
+		json_object_object_add(p, "fileDescriptor", json_object_new_int(0));
+	return call_reply(call, p, fd);
+}
+
+static int open_existing(struct call *call, struct region *r, int access)
+{
+	static const enum access_need need[] = { NEED_NOTHING, NEED_READ, NEED_READ_WRITE };
+	const char *reason = access_check(&call->caller, r, need[access]);
+	int fd = -1;
+
+	if (reason)
+		return call_denied(call, r->name, reason);
+	if (access && handout(call, r, access == 2, &fd) < 0)
+		return -EINVAL;
+	return reply_with_fd(call, r, fd, false);
+}
+
+static int create_error(struct call *call, const char *op, int err)
+{
+	if (err == -EMFILE)
+		return call_limit(call, "regions", call->server->limits.max_regions);
+	if (err == -EINVAL && strcmp(op, "F_ADD_SEALS") == 0)
+		return call_invalid(call, "seals", "not supported by this kernel");
+	if ((err == -EFBIG || err == -EINVAL) && strcmp(op, "ftruncate") == 0)
+		return call_invalid(call, "size", "too large");
+	return call_system_error(call, op, err);
+}
+
+static int method_create(struct call *call)
+{
+	struct region_params p = { .mode = 0600 };
+	_cleanup_free_ char *name = NULL;
+	bool exclusive = true;
+	int access = 0, fd = -1;
+	uint64_t v, max;
+
+	if (param_name(call, "name", false, true, &name) < 0 ||
+	    param_uint(call, "size", INT64_MAX, &p.size) < 0 ||
+	    param_bool(call, "fixed", &p.fixed) < 0 || param_seals(call, "seals", &p.seals) < 0 ||
+	    param_bool(call, "exclusive", &exclusive) < 0 ||
+	    param_access(call, "access", &access) < 0)
+		return -EINVAL;
+	if (!json_object_object_get_ex(call->params, "size", NULL))
+		return call_invalid(call, "size", "missing");
+	int r = param_uint(call, "mode", UINT32_MAX, &v);
+	if (r < 0)
+		return r;
+	if (r > 0 && (v & ~(uint64_t)MODE_MAX))
+		return call_invalid(call, "mode", "only permission bits 0..0666 are allowed");
+	if (r > 0)
+		p.mode = (mode_t)v;
+
+	struct region *existing = registry_find(&call->server->registry, name);
+	if (existing && exclusive)
+		return call_region_error(call, ERR("RegionExists"), name, NULL);
+	if (existing)
+		return open_existing(call, existing, access);
+
+	const char *limit = limits_check_create(call->server, &call->caller, p.size, &max);
+	if (limit)
+		return call_limit(call, limit, max);
+
+	p.name = name;
+	p.uid = call->caller.uid;
+	p.gid = call->caller.gid;
+	p.creator = (struct identity){ call->caller.uid, call->caller.gid, call->caller.pid,
+				       call->caller.unit };
+	struct region *reg;
+	const char *op;
+	r = region_new(&p, &reg, &op);
+	if (r < 0)
+		return create_error(call, op, r);
+	/* The creator gets the access it asked for, whatever the mode (as with O_CREAT). */
+	if (access && handout(call, reg, access == 2, &fd) < 0) {
+		region_free(reg);
+		return -EINVAL;
+	}
+	r = registry_add(&call->server->registry, reg);
+	if (r < 0) {
+		safe_close(fd);
+		region_free(reg);
+		return call_system_error(call, "registry", r);
+	}
+	return reply_with_fd(call, reg, fd, true);
+}
+
+static int method_open(struct call *call)
+{
+	int access = 2, fd = -1;
+	if (param_access(call, "access", &access) < 0)
+		return -EINVAL;
+	if (access == 0)
+		return call_invalid(call, "access", "\"none\" opens nothing");
+
+	/* Open's need depends on the access asked for, not only on the table. */
+	_cleanup_free_ char *name = NULL;
+	if (param_name(call, "name", false, true, &name) < 0)
+		return -EINVAL;
+	struct region *r = registry_find(&call->server->registry, name);
+	if (!r)
+		return call_region_error(call, ERR("NoSuchRegion"), name, NULL);
+	const char *reason =
+		access_check(&call->caller, r, access == 2 ? NEED_READ_WRITE : NEED_READ);
+	if (reason)
+		return call_denied(call, name, reason);
+	if (handout(call, r, access == 2, &fd) < 0)
+		return -EINVAL;
+	return reply_with_fd(call, r, fd, -1);
+}
+
+static int method_stat(struct call *call)
+{
+	struct region *r = lookup(call, NULL);
+	return r ? reply_region(call, r) : -EINVAL;
+}
+
+struct list_state {
+	uint64_t *ids;
+	size_t n, pos;
+};
+
+static void list_state_free(void *p)
+{
+	struct list_state *s = p;
+	free(s->ids);
+	free(s);
+}
+
+/* Skip regions deleted since the snapshot. */
+static struct region *list_advance(struct server *srv, struct list_state *s)
+{
+	for (; s->pos < s->n; s->pos++) {
+		struct region *r = registry_find_id(&srv->registry, s->ids[s->pos]);
+		if (r)
+			return r;
+	}
+	return NULL;
+}
+
+static int list_next(struct connection *c, void *userdata)
+{
+	struct list_state *s = userdata;
+	struct region *r = list_advance(c->server, s);
+
+	if (!r) {
+		connection_send(c, vl_reply_new(NULL, false), -1);
+		return 0;
+	}
+	json_object *p = json_object_new_object();
+	json_object_object_add(p, "region", region_to_json(r));
+	s->pos++;
+	bool last = !list_advance(c->server, s);
+	connection_send(c, vl_reply_new(p, !last), -1);
+	return !last;
+}
+
+static int method_list(struct call *call)
+{
+	_cleanup_free_ char *prefix = NULL;
+	struct list_state *s;
+
+	if (param_name(call, "prefix", true, false, &prefix) < 0)
+		return -EINVAL;
+	if (call->oneway)
+		return 0;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return call_system_error(call, "malloc", ENOMEM);
+	int r = registry_collect(&call->server->registry, prefix, &s->ids, &s->n);
+	if (r < 0) {
+		free(s);
+		return call_system_error(call, "malloc", r);
+	}
+	connection_start_stream(call->conn, &(struct stream){ .next = list_next,
+							      .free = list_state_free,
+							      .state = s });
+	return 0;
+}
+
+static int method_resize(struct call *call)
+{
+	_cleanup_free_ char *name = NULL;
+	uint64_t size;
+	bool force = false;
+
+	if (param_uint(call, "size", INT64_MAX, &size) < 0 || param_bool(call, "force", &force) < 0)
+		return -EINVAL;
+	if (!json_object_object_get_ex(call->params, "size", NULL))
+		return call_invalid(call, "size", "missing");
+	struct region *r = lookup(call, &name);
+	if (!r)
+		return -EINVAL;
+
+	uint64_t cur = region_refresh_size(r);
+	if (size < cur && !force) {
+		json_object *p = json_object_new_object();
+		json_object_object_add(p, "size", json_object_new_int64((int64_t)cur));
+		json_object_object_add(p, "newSize", json_object_new_int64((int64_t)size));
+		return call_region_error(call, ERR("WouldTruncate"), name, p);
+	}
+	int err = region_resize(r, size);
+	if (err == -EPERM) {
+		json_object *p = json_object_new_object();
+		json_object_object_add(p, "seals", seals_to_json(region_seals(r)));
+		return call_region_error(call, ERR("Sealed"), name, p);
+	}
+	if (err == -EFBIG || err == -EINVAL)
+		return call_invalid(call, "size", "too large");
+	if (err < 0)
+		return call_system_error(call, "ftruncate", err);
+	return reply_region(call, r);
+}
+
+static int method_rename(struct call *call)
+{
+	_cleanup_free_ char *name = NULL, *new_name = NULL;
+	bool replace = false;
+
+	if (param_name(call, "newName", false, true, &new_name) < 0 ||
+	    param_bool(call, "replace", &replace) < 0)
+		return -EINVAL;
+	struct region *r = lookup(call, &name);
+	if (!r)
+		return -EINVAL;
+	if (strcmp(name, new_name) == 0)
+		return reply_region(call, r);
+
+	struct registry *reg = &call->server->registry;
+	struct region *target = registry_find(reg, new_name);
+	if (target && !replace)
+		return call_region_error(call, ERR("RegionExists"), new_name, NULL);
+	if (target) {
+		const char *reason = access_check(&call->caller, target, NEED_OWNER);
+		if (reason)
+			return call_denied(call, new_name, reason);
+		registry_remove(reg, target);
+		region_free(target);
+	}
+	int err = registry_rename(reg, r, new_name);
+	if (err < 0)
+		return call_system_error(call, "rename", err);
+	r->changed_usec = now_usec();
+	return reply_region(call, r);
+}
+
+static int method_delete(struct call *call)
+{
+	struct region *r = lookup(call, NULL);
+	if (!r)
+		return -EINVAL;
+	registry_remove(&call->server->registry, r);
+	region_free(r);
+	return call_reply(call, NULL, -1);
+}
+
+static int method_seal(struct call *call)
+{
+	_cleanup_free_ char *name = NULL;
+	unsigned seals = 0;
+	int r = param_seals(call, "seals", &seals);
+
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return call_invalid(call, "seals", "missing");
+	struct region *reg = lookup(call, &name);
+	if (!reg)
+		return -EINVAL;
+	if (seals == 0)
+		return reply_region(call, reg);
+
+	int err = region_add_seals(reg, seals);
+	if (err == -EBUSY) {
+		json_object *p = json_object_new_object();
+		json_object_object_add(
+			p, "reason",
+			json_object_new_string("a holder has a writable shared mapping"));
+		return call_region_error(call, ERR("Busy"), name, p);
+	}
+	if (err == -EPERM) {
+		json_object *p = json_object_new_object();
+		json_object_object_add(p, "seals", seals_to_json(region_seals(reg)));
+		return call_region_error(call, ERR("Sealed"), name, p);
+	}
+	if (err == -EINVAL)
+		return call_invalid(call, "seals", "not supported by this kernel");
+	if (err < 0)
+		return call_system_error(call, "F_ADD_SEALS", err);
+	return reply_region(call, reg);
+}
+
+static int method_set_access(struct call *call)
+{
+	_cleanup_free_ char *name = NULL;
+	uint64_t mode, uid, gid;
+	int rm, ru, rg;
+
+	if ((rm = param_uint(call, "mode", UINT32_MAX, &mode)) < 0 ||
+	    (ru = param_uint(call, "uid", ID_MAX, &uid)) < 0 ||
+	    (rg = param_uint(call, "gid", ID_MAX, &gid)) < 0)
+		return -EINVAL;
+	if (rm > 0 && (mode & ~(uint64_t)MODE_MAX))
+		return call_invalid(call, "mode", "only permission bits 0..0666 are allowed");
+	struct region *r = lookup(call, &name);
+	if (!r)
+		return -EINVAL;
+
+	uid_t new_uid = ru > 0 ? (uid_t)uid : r->uid;
+	gid_t new_gid = rg > 0 ? (gid_t)gid : r->gid;
+	const char *reason = access_check_chown(&call->caller, r, new_uid, new_gid);
+	if (reason)
+		return call_denied(call, name, reason);
+	int err = region_set_access(r, new_uid, new_gid, rm > 0 ? (mode_t)mode : r->mode);
+	if (err < 0)
+		return call_system_error(call, "fchown", err);
+	return reply_region(call, r);
+}
+
+static void add_size(struct region *r, void *userdata)
+{
+	*(uint64_t *)userdata += region_refresh_size(r);
+}
+
+static json_object *limits_to_json(const struct limits *l)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(
+		o, "maxRegions",
+		json_object_new_int64((int64_t)MIN(l->max_regions, (uint64_t)INT64_MAX)));
+	json_object_object_add(o, "maxConnections", json_object_new_int64(l->max_connections));
+	json_object_object_add(o, "maxConnectionsPerUid",
+			       json_object_new_int64(l->max_connections_per_uid));
+	json_object_object_add(o, "maxMessageBytes",
+			       json_object_new_int64((int64_t)l->max_message_bytes));
+	json_object_object_add(o, "maxOutputBytes",
+			       json_object_new_int64((int64_t)l->max_output_bytes));
+	json_object_object_add(o, "messageTimeoutUSec",
+			       json_object_new_int64((int64_t)l->message_timeout_usec));
+	json_object_object_add(o, "idleTimeoutUSec",
+			       json_object_new_int64((int64_t)l->idle_timeout_usec));
+	return o;
+}
+
+static int method_status(struct call *call)
+{
+	struct server *s = call->server;
+	json_object *p = json_object_new_object(), *f = json_object_new_object();
+	uint64_t total = 0;
+
+	registry_foreach(&s->registry, add_size, &total);
+	json_object_object_add(p, "version", json_object_new_string(SHMD_VERSION));
+	json_object_object_add(p, "regions", json_object_new_int64((int64_t)s->registry.n_regions));
+	json_object_object_add(p, "totalSize", json_object_new_int64((int64_t)total));
+	json_object_object_add(p, "connections", json_object_new_int64(s->n_connections));
+	json_object_object_add(p, "startedUSec", json_object_new_int64((int64_t)s->started_usec));
+	json_object_object_add(p, "limits", limits_to_json(&s->limits));
+	json_object_object_add(f, "noexecSeal", json_object_new_boolean(s->noexec_seal));
+	json_object_object_add(f, "anonVmaName", json_object_new_boolean(s->anon_vma_name));
+	json_object_object_add(p, "features", f);
+	return call_reply(call, p, -1);
+}
+
+#define PARAMS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+#define NAME "name", "nameBase64"
+
+/* Who may call what, in one place. */
+static const struct method methods[] = {
+	{ "io.shmd.Manager.Create", method_create,
+	  PARAMS(NAME, "size", "mode", "fixed", "seals", "exclusive", "access"), NEED_NOTHING },
+	{ "io.shmd.Manager.Open", method_open, PARAMS(NAME, "access"), NEED_READ },
+	{ "io.shmd.Manager.List", method_list, PARAMS("prefix", "prefixBase64"), NEED_NOTHING, 0,
+	  METHOD_NEEDS_MORE },
+	{ "io.shmd.Manager.Stat", method_stat, PARAMS(NAME), NEED_NOTHING },
+	{ "io.shmd.Manager.Resize", method_resize, PARAMS(NAME, "size", "force"), NEED_OWNER },
+	{ "io.shmd.Manager.Rename", method_rename,
+	  PARAMS(NAME, "newName", "newNameBase64", "replace"), NEED_OWNER },
+	{ "io.shmd.Manager.Delete", method_delete, PARAMS(NAME), NEED_OWNER },
+	{ "io.shmd.Manager.Seal", method_seal, PARAMS(NAME, "seals"), NEED_OWNER },
+	{ "io.shmd.Manager.SetAccess", method_set_access, PARAMS(NAME, "mode", "uid", "gid"),
+	  NEED_OWNER },
+	{ "io.shmd.Manager.Status", method_status, NULL, NEED_NOTHING },
+	{ "org.varlink.service.GetInfo", introspect_get_info, NULL, NEED_NOTHING },
+	{ "org.varlink.service.GetInterfaceDescription", introspect_get_interface_description,
+	  PARAMS("interface"), NEED_NOTHING },
+};
+
+static const struct method *method_find(const char *name)
+{
+	for (size_t i = 0; i < ELEMENTSOF(methods); i++)
+		if (strcmp(methods[i].name, name) == 0)
+			return &methods[i];
+	return NULL;
+}
+
+/* No such method: say whether the interface or only the method is unknown. */
+static void reply_not_found(struct connection *c, const char *method, bool oneway)
+{
+	const char *dot = strrchr(method, '.');
+	size_t len = dot ? (size_t)(dot - method) : 0;
+	json_object *p = json_object_new_object();
+
+	if (oneway) {
+		json_object_put(p);
+		return;
+	}
+	if (introspect_interface_known(method, len)) {
+		json_object_object_add(p, "method", json_object_new_string(method));
+		connection_send(c, vl_error_new("org.varlink.service.MethodNotFound", p), -1);
+		return;
+	}
+	json_object_object_add(p, "interface", json_object_new_string_len(method, (int)len));
+	connection_send(c, vl_error_new("org.varlink.service.InterfaceNotFound", p), -1);
+}
+
+/* The envelope must be {"method": string, "parameters"?: object, "more"?: bool, ...}. */
+static bool envelope_valid(json_object *msg)
+{
+	json_object *v;
+	if (!vl_message_method(msg))
+		return false;
+	if (json_object_object_get_ex(msg, "parameters", &v) &&
+	    !json_object_is_type(v, json_type_object))
+		return false;
+	for (const char *const *k = PARAMS("more", "oneway", "upgrade"); *k; k++)
+		if (json_object_object_get_ex(msg, *k, &v) &&
+		    !json_object_is_type(v, json_type_boolean))
+			return false;
+	return true;
+}
+
+static void close_fds(int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		safe_close(fds[i]);
+}
+
+void methods_dispatch(struct connection *c, json_object *msg, int *fds, size_t n_fds,
+		      size_t dropped)
+{
+	_cleanup_json_ json_object *empty = json_object_new_object();
+	struct call call = { .server = c->server, .conn = c };
+
+	if (!envelope_valid(msg)) {
+		close_fds(fds, n_fds);
+		log_notice("pid %d sent a request that is not a Varlink call, disconnecting",
+			   c->peer.cred.pid);
+		c->dead = true;
+		return;
+	}
+	const char *name = vl_message_method(msg);
+	call.oneway = vl_message_flag(msg, "oneway");
+	call.more = vl_message_flag(msg, "more");
+	call.params = vl_message_parameters(msg) ?: empty;
+	call.method = method_find(name);
+	if (!call.method) {
+		close_fds(fds, n_fds);
+		reply_not_found(c, name, call.oneway);
+		return;
+	}
+	if (n_fds + dropped > call.method->max_fds) {
+		json_object *p = json_object_new_object();
+		close_fds(fds, n_fds);
+		json_object_object_add(p, "max",
+				       json_object_new_int64((int64_t)call.method->max_fds));
+		json_object_object_add(p, "received",
+				       json_object_new_int64((int64_t)(n_fds + dropped)));
+		call_error(&call, ERR("TooManyFileDescriptors"), p);
+		return;
+	}
+	if ((call.method->flags & METHOD_NEEDS_MORE) && !call.more && !call.oneway) {
+		call_error(&call, "org.varlink.service.ExpectedMore", NULL);
+		return;
+	}
+	peer_caller(&c->peer, &c->reader, server_admin_gid(c->server), &call.caller);
+	if (params_check_keys(&call) < 0)
+		return;
+	log_debug("%s from pid %d uid %u", name, call.caller.pid, call.caller.uid);
+	call.method->handler(&call);
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The daemon's settings, from the command line (later also from /etc/shmd/shmd.conf). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct config {
+	const char *socket_path;
+	uint64_t max_regions; /* 0: derived from RLIMIT_NOFILE */
+	unsigned max_connections;
+	unsigned max_connections_per_uid;
+	size_t max_message_bytes;
+	size_t max_output_bytes;
+	uint64_t message_timeout_usec;
+	uint64_t idle_timeout_usec; /* 0: off */
+	const char *admin_group;
+	bool have_admin_gid;
+	gid_t admin_gid;
+	int log_target;
+	int log_level;
+};
+
+void config_init(struct config *c);
+
+/*
+ * Parse the command line into c. Returns 0 to run, 1 when the program should exit
+ * successfully (--help, --version), -EINVAL on bad usage (already reported).
+ */
+int config_parse_args(struct config *c, int argc, char **argv);

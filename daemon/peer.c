@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Who is calling: credentials of a connected peer and of each of its messages. */
+
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <systemd/sd-login.h>
+#include <unistd.h>
+
+#include "intern.h"
+#include "log.h"
+#include "peer.h"
+#include "varlink.h"
+
+static int read_groups(struct peer *p, int fd)
+{
+	socklen_t len = 0;
+
+	/* The first call reports the size needed (ERANGE). */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, NULL, &len) == 0 || errno != ERANGE)
+		return 0;
+	if (len == 0)
+		return 0;
+	p->groups = malloc(len);
+	if (!p->groups)
+		return -ENOMEM;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, p->groups, &len) < 0) {
+		free(p->groups);
+		p->groups = NULL;
+		return negative_errno();
+	}
+	p->n_groups = len / sizeof(gid_t);
+	return 0;
+}
+
+/* The unit of the peer's pid, kept only if the pidfd shows the same process still lives. */
+static void read_unit(struct peer *p, int fd)
+{
+	_cleanup_free_ char *unit = NULL;
+	_cleanup_close_ int pidfd = -1;
+	socklen_t len = sizeof(pidfd);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) < 0) {
+		pidfd = -1;
+		if (errno != ENOPROTOOPT)
+			log_debug("SO_PEERPIDFD: %m");
+	}
+	if (p->cred.pid <= 0 || sd_pid_get_unit(p->cred.pid, &unit) < 0)
+		return;
+	/* The pid may have been recycled between connect() and the lookup above. */
+	if (pidfd >= 0 && syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
+		return;
+	p->unit = intern_ref(unit);
+}
+
+int peer_init(struct peer *p, int fd)
+{
+	socklen_t len = sizeof(p->cred);
+	int one = 1;
+
+	*p = (struct peer){};
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &p->cred, &len) < 0)
+		return negative_errno();
+	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0)
+		return negative_errno();
+	int r = read_groups(p, fd);
+	if (r < 0)
+		return r;
+	read_unit(p, fd);
+	return 0;
+}
+
+void peer_done(struct peer *p)
+{
+	free(p->groups);
+	intern_unref(p->unit);
+	*p = (struct peer){};
+}
+
+void peer_caller(const struct peer *p, const struct vl_reader *r, long admin_gid,
+		 struct caller *ret)
+{
+	*ret = (struct caller){
+		.uid = p->cred.uid,
+		.gid = p->cred.gid,
+		.pid = p->cred.pid,
+		.groups = p->groups,
+		.n_groups = p->n_groups,
+		.unit = p->unit,
+	};
+	if (r->have_cred) {
+		ret->uid = r->cred.uid;
+		ret->gid = r->cred.gid;
+		if (r->cred.pid > 0)
+			ret->pid = r->cred.pid;
+		/* Supplementary groups are from connect time: do not lend them to another uid. */
+		if (r->cred.uid != p->cred.uid) {
+			ret->groups = NULL;
+			ret->n_groups = 0;
+		}
+	}
+	ret->admin = ret->uid == 0 || (admin_gid >= 0 && caller_in_group(ret, (gid_t)admin_gid));
+}
+
+bool caller_in_group(const struct caller *c, gid_t gid)
+{
+	if (c->gid == gid)
+		return true;
+	for (size_t i = 0; i < c->n_groups; i++)
+		if (c->groups[i] == gid)
+			return true;
+	return false;
+}

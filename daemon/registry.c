@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The registry: region names (and ids) to regions, in byte order of the names. */
+
+#include <errno.h>
+#include <search.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "registry.h"
+
+/* strcmp() compares as unsigned char, which is the byte order List promises. */
+static int compare_name(const void *a, const void *b)
+{
+	return strcmp(((const struct region *)a)->name, ((const struct region *)b)->name);
+}
+
+static int compare_id(const void *a, const void *b)
+{
+	uint64_t x = ((const struct region *)a)->id, y = ((const struct region *)b)->id;
+	return x < y ? -1 : x > y;
+}
+
+void registry_init(struct registry *reg)
+{
+	*reg = (struct registry){ .next_id = 1 };
+}
+
+static void free_region(void *p)
+{
+	region_free(p);
+}
+
+static void no_free(void *p)
+{
+}
+
+void registry_done(struct registry *reg)
+{
+	tdestroy(reg->by_id, no_free);
+	tdestroy(reg->by_name, free_region);
+	registry_init(reg);
+}
+
+struct region *registry_find(const struct registry *reg, const char *name)
+{
+	struct region key = { .name = (char *)name };
+	struct region **found = tfind(&key, &reg->by_name, compare_name);
+	return found ? *found : NULL;
+}
+
+struct region *registry_find_id(const struct registry *reg, uint64_t id)
+{
+	struct region key = { .id = id };
+	struct region **found = tfind(&key, &reg->by_id, compare_id);
+	return found ? *found : NULL;
+}
+
+int registry_add(struct registry *reg, struct region *r)
+{
+	if (registry_find(reg, r->name))
+		return -EEXIST;
+	r->id = reg->next_id;
+	if (!tsearch(r, &reg->by_name, compare_name))
+		return -ENOMEM;
+	if (!tsearch(r, &reg->by_id, compare_id)) {
+		tdelete(r, &reg->by_name, compare_name);
+		return -ENOMEM;
+	}
+	reg->next_id++;
+	reg->n_regions++;
+	return 0;
+}
+
+void registry_remove(struct registry *reg, struct region *r)
+{
+	tdelete(r, &reg->by_name, compare_name);
+	tdelete(r, &reg->by_id, compare_id);
+	reg->n_regions--;
+}
+
+int registry_rename(struct registry *reg, struct region *r, const char *new_name)
+{
+	if (registry_find(reg, new_name))
+		return -EEXIST;
+	char *copy = strdup(new_name);
+	if (!copy)
+		return -ENOMEM;
+
+	tdelete(r, &reg->by_name, compare_name);
+	char *old = r->name;
+	r->name = copy;
+	if (!tsearch(r, &reg->by_name, compare_name)) {
+		/* Put it back under the old name; that node was just freed, so this fits. */
+		r->name = old;
+		free(copy);
+		tsearch(r, &reg->by_name, compare_name);
+		return -ENOMEM;
+	}
+	free(old);
+	return 0;
+}
+
+struct collect {
+	const char *prefix;
+	size_t prefix_len;
+	uint64_t *ids;
+	size_t n, cap;
+	int err;
+};
+
+static void collect_one(const void *node, VISIT which, void *userdata)
+{
+	struct collect *c = userdata;
+	const struct region *r = *(struct region *const *)node;
+
+	if ((which != postorder && which != leaf) || c->err)
+		return;
+	if (strncmp(r->name, c->prefix, c->prefix_len) != 0)
+		return;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+		uint64_t *ids = reallocarray(c->ids, cap, sizeof(uint64_t));
+		if (!ids) {
+			c->err = -ENOMEM;
+			return;
+		}
+		c->ids = ids;
+		c->cap = cap;
+	}
+	c->ids[c->n++] = r->id;
+}
+
+int registry_collect(const struct registry *reg, const char *prefix, uint64_t **ret, size_t *n)
+{
+	struct collect c = { .prefix = prefix ? prefix : "",
+			     .prefix_len = prefix ? strlen(prefix) : 0 };
+
+	twalk_r(reg->by_name, collect_one, &c);
+	if (c.err) {
+		free(c.ids);
+		return c.err;
+	}
+	*ret = c.ids;
+	*n = c.n;
+	return 0;
+}
+
+struct foreach {
+	void (*fn)(struct region *r, void *userdata);
+	void *userdata;
+};
+
+static void foreach_one(const void *node, VISIT which, void *userdata)
+{
+	struct foreach *f = userdata;
+	if (which == postorder || which == leaf)
+		f->fn(*(struct region *const *)node, f->userdata);
+}
+
+void registry_foreach(const struct registry *reg, void (*fn)(struct region *r, void *userdata),
+		      void *userdata)
+{
+	struct foreach f = { fn, userdata };
+	twalk_r(reg->by_name, foreach_one, &f);
+}

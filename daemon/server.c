@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The server: listening sockets, accepted connections and the state every method sees. */
+
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+
+#include "connection.h"
+#include "log.h"
+#include "options.h"
+#include "server.h"
+#include "varlink.h"
+
+#ifndef PR_SET_VMA
+#define PR_SET_VMA 0x53564d41
+#define PR_SET_VMA_ANON_NAME 0
+#endif
+
+/* How long the listeners rest when accept() runs out of fds, rather than spin on EMFILE. */
+#define ACCEPT_PAUSE_USEC 100000
+
+/* CONFIG_ANON_VMA_NAME: naming a private anonymous page works, or EINVAL says it is absent. */
+static bool probe_anon_vma_name(void)
+{
+	size_t len = (size_t)sysconf(_SC_PAGESIZE);
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	bool ok;
+
+	if (p == MAP_FAILED)
+		return false;
+	ok = prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)p, len, "shmd-probe") == 0;
+	munmap(p, len);
+	return ok;
+}
+
+int server_init(struct server *s, sd_event *event, const struct config *config)
+{
+	*s = (struct server){ .event = sd_event_ref(event), .config = config };
+	registry_init(&s->registry);
+	limits_setup(&s->limits, config);
+	s->started_usec = now_usec();
+	s->noexec_seal = region_probe_noexec_seal();
+	s->anon_vma_name = probe_anon_vma_name();
+	return 0;
+}
+
+long server_admin_gid(const struct server *s)
+{
+	return s->config->have_admin_gid ? (long)s->config->admin_gid : -1;
+}
+
+/* Tell a refused client why, in one message, then hang up. */
+static void reject(int fd, const char *limit, uint64_t max)
+{
+	json_object *p = json_object_new_object();
+	json_object_object_add(p, "limit", json_object_new_string(limit));
+	json_object_object_add(p, "max", json_object_new_int64((int64_t)max));
+	_cleanup_json_ json_object *msg = vl_error_new("io.shmd.Manager.LimitReached", p);
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+
+	if (msg && (data = vl_serialize(msg, &len)))
+		(void)vl_sendmsg(fd, data, len, NULL, 0, true);
+	safe_close(fd);
+}
+
+static void set_listeners(struct server *s, int enabled)
+{
+	for (size_t i = 0; i < s->n_listeners; i++)
+		sd_event_source_set_enabled(s->listeners[i], enabled);
+}
+
+static int on_accept_resume(sd_event_source *src, uint64_t usec, void *userdata)
+{
+	set_listeners(userdata, SD_EVENT_ON);
+	return 0;
+}
+
+static void pause_accepting(struct server *s)
+{
+	log_warning("out of file descriptors, not accepting connections for a moment");
+	set_listeners(s, SD_EVENT_OFF);
+	if (!s->accept_pause) {
+		if (sd_event_add_time_relative(s->event, &s->accept_pause, CLOCK_MONOTONIC,
+					       ACCEPT_PAUSE_USEC, 0, on_accept_resume, s) < 0)
+			set_listeners(s, SD_EVENT_ON);
+		return;
+	}
+	sd_event_source_set_time_relative(s->accept_pause, ACCEPT_PAUSE_USEC);
+	sd_event_source_set_enabled(s->accept_pause, SD_EVENT_ONESHOT);
+}
+
+static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+{
+	struct server *s = userdata;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	const char *limit;
+	uint64_t max;
+
+	int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (cfd < 0) {
+		if (errno == EMFILE || errno == ENFILE)
+			pause_accepting(s);
+		else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			log_warning("accept: %m");
+		return 0;
+	}
+	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		safe_close(cfd);
+		return 0;
+	}
+	limit = limits_check_connection(s, cred.uid, &max);
+	if (limit) {
+		log_notice("refusing connection of uid %u pid %d: %s limit (%llu) reached",
+			   cred.uid, cred.pid, limit, (unsigned long long)max);
+		reject(cfd, limit, max);
+		return 0;
+	}
+	int r = connection_new(s, cfd);
+	if (r < 0)
+		log_errno(LOG_WARNING, r, "cannot set up connection of pid %d", cred.pid);
+	return 0;
+}
+
+int server_add_listener(struct server *s, int fd)
+{
+	if (s->n_listeners == SERVER_MAX_LISTENERS) {
+		safe_close(fd);
+		return -E2BIG;
+	}
+	int r = sd_event_add_io(s->event, &s->listeners[s->n_listeners], fd, EPOLLIN, on_accept, s);
+	if (r < 0) {
+		safe_close(fd);
+		return r;
+	}
+	sd_event_source_set_io_fd_own(s->listeners[s->n_listeners], true);
+	s->n_listeners++;
+	return 0;
+}
+
+void server_done(struct server *s)
+{
+	while (s->connections)
+		connection_free(s->connections);
+	for (size_t i = 0; i < s->n_listeners; i++)
+		sd_event_source_disable_unref(s->listeners[i]);
+	s->n_listeners = 0;
+	s->accept_pause = sd_event_source_disable_unref(s->accept_pause);
+	registry_done(&s->registry);
+	s->event = sd_event_unref(s->event);
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The server: listening sockets, accepted connections and the state every method sees. */
+#pragma once
+
+#include <stdbool.h>
+#include <systemd/sd-event.h>
+
+#include "limits.h"
+#include "registry.h"
+
+struct config;
+struct connection;
+
+#define SERVER_MAX_LISTENERS 8
+
+struct server {
+	sd_event *event;
+	const struct config *config;
+	struct limits limits;
+	struct registry registry;
+	sd_event_source *listeners[SERVER_MAX_LISTENERS];
+	size_t n_listeners;
+	sd_event_source *accept_pause; /* listeners off for a moment after EMFILE */
+	struct connection *connections;
+	unsigned n_connections;
+	uint64_t started_usec;
+	bool noexec_seal;
+	bool anon_vma_name;
+};
+
+int server_init(struct server *s, sd_event *event, const struct config *config);
+/* Serve on a listening socket (taken). 0 or -errno. */
+int server_add_listener(struct server *s, int fd);
+/* Closes every connection and listener and frees every region. */
+void server_done(struct server *s);
+
+/* Admin group for peer_caller(), or -1. */
+long server_admin_gid(const struct server *s);
