@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Helpers shared by the daemon integration tests: calls, reply lookups, raw sends, other uids. */
 
+#include <dirent.h>
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
@@ -354,6 +355,48 @@ int wait_eof(int conn, int timeout_ms)
 		if (n < 0 && errno != EAGAIN && errno != EINTR)
 			return negative_errno();
 	}
+}
+
+int daemon_memfd_fds(pid_t pid, const char *name)
+{
+	char dir[64], path[400], link[512], want[300];
+	int n = 0;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	snprintf(want, sizeof(want), "/memfd:shmd:%s (deleted)", name);
+	DIR *d = opendir(dir);
+	if (!d)
+		return negative_errno();
+	for (struct dirent *de; (de = readdir(d));) {
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		ssize_t len = readlink(path, link, sizeof(link) - 1);
+		if (len <= 0)
+			continue;
+		link[len] = '\0';
+		n += strcmp(link, want) == 0;
+	}
+	closedir(d);
+	return n;
+}
+
+int daemon_writable_maps(pid_t pid)
+{
+	char path[64], line[1024];
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return negative_errno();
+	/* "addr perms offset dev inode path": perms like "rw-s". */
+	while (fgets(line, sizeof(line), f)) {
+		char perms[8] = "";
+		if (sscanf(line, "%*s %7s", perms) == 1 && perms[1] == 'w' && perms[3] == 's' &&
+		    strstr(line, "/memfd:shmd:"))
+			n++;
+	}
+	fclose(f);
+	return n;
 }
 
 static _Noreturn void child_run(int out, uid_t uid, gid_t gid, json_object *(*fn)(void *),

@@ -77,6 +77,11 @@ int wait_eof(int conn, int timeout_ms);
  */
 json_object *run_as(uid_t uid, gid_t gid, json_object *(*fn)(void *arg), void *arg);
 
+/* How many of pid's fds are the memfd of region name ("/memfd:shmd:NAME (deleted)"). */
+int daemon_memfd_fds(pid_t pid, const char *name);
+/* How many of pid's mappings are writable shared mappings of a shmd memfd. */
+int daemon_writable_maps(pid_t pid);
+
 /* Milliseconds on CLOCK_MONOTONIC. */
 int64_t now_ms(void);
 void sleep_ms(int ms);
