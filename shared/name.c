@@ -145,13 +145,31 @@ int base64_decode(const char *s, size_t len, char **ret, size_t *ret_len)
 	return 0;
 }
 
+/* The base64 twin of a name key; static, because it is handed back as *bad_key. */
+static const char *base64_key(const char *key)
+{
+	static const char *const pairs[][2] = {
+		{ "name", "nameBase64" },
+		{ "newName", "newNameBase64" },
+		{ "prefix", "prefixBase64" },
+	};
+	for (size_t i = 0; i < ELEMENTSOF(pairs); i++)
+		if (strcmp(pairs[i][0], key) == 0)
+			return pairs[i][1];
+	return NULL;
+}
+
 int json_get_name(json_object *params, const char *key, bool is_prefix, char **ret,
 		  const char **bad_key, const char **reason)
 {
-	char b64_key[64];
+	const char *b64_key = base64_key(key);
 	json_object *plain = NULL, *b64 = NULL;
 
-	snprintf(b64_key, sizeof(b64_key), "%sBase64", key);
+	if (!b64_key) {
+		*bad_key = key;
+		*reason = "not a name parameter";
+		return -EINVAL;
+	}
 	json_object_object_get_ex(params, key, &plain);
 	json_object_object_get_ex(params, b64_key, &b64);
 
@@ -207,11 +225,12 @@ int json_add_name(json_object *obj, const char *key, const char *name)
 		return 0;
 	}
 
-	char b64_key[64];
+	const char *b64_key = base64_key(key);
 	_cleanup_free_ char *enc = base64_encode(name, len);
+	if (!b64_key)
+		return -EINVAL;
 	if (!enc)
 		return -ENOMEM;
-	snprintf(b64_key, sizeof(b64_key), "%sBase64", key);
 	v = json_object_new_string(enc);
 	if (!v)
 		return -ENOMEM;

@@ -25,12 +25,13 @@ int base64_decode(const char *s, size_t len, char **ret, size_t *ret_len);
  * Read the name pair <key> / <key>Base64 from a parameters object.
  * Returns 1 and *ret (NUL-terminated, malloc'd) when exactly one is present and
  * the bytes pass name_check(); 0 when neither is present; -EINVAL otherwise,
- * with *reason set to a static text and *bad_key to the offending key.
+ * with *reason set to a static text and *bad_key to the offending key (static too).
+ * key is one of "name", "newName", "prefix".
  */
 int json_get_name(json_object *params, const char *key, bool is_prefix, char **ret,
 		  const char **bad_key, const char **reason);
 
-/* Add <key> (valid UTF-8) or <key>Base64 to obj. 0 or -ENOMEM. */
+/* Add <key> (valid UTF-8) or <key>Base64 to obj (key as for json_get_name()). 0, -EINVAL or -ENOMEM. */
 int json_add_name(json_object *obj, const char *key, const char *name);
 
 /* Format a name for humans: printable as is, other bytes as \xNN. Caller frees. */

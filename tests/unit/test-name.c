@@ -107,6 +107,15 @@ static void test_json_pair(void)
 	is_int(get_name("{\"name\":\"a//b\"}", &x, &reason), -EINVAL, "bad name refused");
 	ok(reason && strstr(reason, "empty"), "reason says why (%s)", reason);
 
+	/* The offending key outlives the call (it was once a stack buffer). */
+	const char *bad_key = NULL;
+	_cleanup_json_ json_object *p = json_tokener_parse("{\"newNameBase64\":\"!!\"}");
+	is_int(json_get_name(p, "newName", false, &x, &bad_key, &reason), -EINVAL,
+	       "bad base64 refused");
+	is_str(bad_key, "newNameBase64", "bad key names the base64 parameter");
+	is_int(json_get_name(p, "bogus", false, &x, &bad_key, &reason), -EINVAL,
+	       "unknown key refused");
+
 	_cleanup_json_ json_object *o = json_object_new_object();
 	json_add_name(o, "name", "caf\xc3\xa9");
 	json_add_name(o, "newName", "raw\xff");
