@@ -302,7 +302,32 @@ int list_count(int conn, const char *prefix)
 
 int send_raw(int conn, const void *data, size_t len, const int *fds, size_t n_fds)
 {
-	return vl_send_all(conn, data, len, fds, n_fds);
+	if (n_fds <= VL_MAX_FDS)
+		return vl_send_all(conn, data, len, fds, n_fds);
+
+	/* More fds than the framing code sends: one sendmsg with all of them (kernel max 253). */
+	size_t space = CMSG_SPACE(n_fds * sizeof(int));
+	_cleanup_free_ char *control = calloc(1, space);
+	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
+	struct msghdr mh = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control,
+		.msg_controllen = space,
+	};
+	if (!control)
+		return -ENOMEM;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	if (!c)
+		return -EINVAL;
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(n_fds * sizeof(int));
+	memcpy(CMSG_DATA(c), fds, n_fds * sizeof(int));
+	ssize_t n = sendmsg(conn, &mh, MSG_NOSIGNAL);
+	if (n < 0)
+		return negative_errno();
+	return (size_t)n == len ? 0 : -EIO;
 }
 
 int send_call_creds(int conn, const char *method, json_object *params, const struct ucred *cred)

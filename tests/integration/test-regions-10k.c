@@ -20,7 +20,9 @@ static int pipelined(int conn, const char *method, const char *extra, int first,
 		size_t len = 0;
 		FILE *f = open_memstream(&buf, &len);
 		for (int i = 0; i < n; i++) {
-			fprintf(f, "{\"method\":\"" IFACE "%s\",\"parameters\":{\"name\":\"many/%05d\"%s}}",
+			fprintf(f,
+				"{\"method\":\"" IFACE
+				"%s\",\"parameters\":{\"name\":\"many/%05d\"%s}}",
 				method, base + i, extra);
 			fputc('\0', f);
 		}
