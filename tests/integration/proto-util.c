@@ -62,7 +62,7 @@ int itest_connect(const struct test_daemon *d)
 bool wait_connections(int conn, int n)
 {
 	int64_t got = -1;
-	for (int i = 0; i < 500; i++) {
+	for (int i = 0; i < (test_slow_mode() ? 1500 : 500); i++) {
 		_cleanup_json_ json_object *r = call(conn, IFACE "Status", NULL);
 		got = jint(r, "parameters.connections");
 		if (got == n)
