@@ -41,12 +41,11 @@ static int exec_parse(struct shmctl *s, int argc, char *argv[], struct exec_args
 
 	for (dash = 1; dash < argc && strcmp(argv[dash], "--") != 0; dash++)
 		;
-	if (dash >= argc)
-		return shmctl_usage_error("exec: missing '--' before COMMAND");
-	if (dash + 1 >= argc)
-		return shmctl_usage_error("exec: missing COMMAND after '--'");
-	a->command = argv + dash + 1;
-	argv[dash] = NULL;
+	/* Without "--", parse anyway: "exec --help" must work. */
+	if (dash < argc) {
+		a->command = argv + dash + 1;
+		argv[dash] = NULL;
+	}
 
 	while ((c = getopt_long(dash, argv, SHMCTL_GLOBAL_SHORTOPTS, options, NULL)) != -1) {
 		if (c == OPT_RO) {
@@ -67,6 +66,10 @@ static int exec_parse(struct shmctl *s, int argc, char *argv[], struct exec_args
 		if (r != SHMCTL_OPT_CONTINUE)
 			return r < 0 ? SHMCTL_EXIT_USAGE : r;
 	}
+	if (dash >= argc)
+		return shmctl_usage_error("exec: missing '--' before COMMAND");
+	if (!a->command[0])
+		return shmctl_usage_error("exec: missing COMMAND after '--'");
 	a->names = argv + optind;
 	a->n_names = dash - optind;
 	if (a->n_names < 1)

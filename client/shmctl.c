@@ -150,6 +150,7 @@ static const struct shmctl_cmd *command_find(const char *name)
 int main(int argc, char *argv[])
 {
 	static const struct option options[] = { SHMCTL_GLOBAL_LONGOPTS, {} };
+	_cleanup_free_ char *prog = NULL;
 	struct shmctl s = {};
 	int c, r;
 
@@ -166,10 +167,13 @@ int main(int argc, char *argv[])
 	if (!s.cmd)
 		return shmctl_usage_error("unknown command '%s'", argv[optind]);
 
-	/* The command parses its arguments with getopt_long() from argv[0] = its name. */
+	/* The command parses its arguments with getopt_long() from argv[0], named for its messages. */
 	argc -= optind;
 	argv += optind;
 	optind = 0;
+	if (asprintf(&prog, "shmctl %s", s.cmd->name) < 0)
+		return shmctl_fail_errno(-ENOMEM, "cannot run");
+	argv[0] = prog;
 	r = s.cmd->run(&s, argc, argv);
 	shmd_ctx_unref(s.ctx);
 	if (fflush(stdout) != 0 || ferror(stdout)) {

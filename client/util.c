@@ -59,6 +59,28 @@ int shmctl_connect(struct shmctl *s)
 	return 0;
 }
 
+/* "no such region 'NAME'" -> "no such region" when NAME is the region the error line names. */
+static const char *short_error(const char *error, const char *message, const char *escaped)
+{
+	static const struct {
+		const char *error, *before, *after, *reason;
+	} table[] = {
+		{ "io.shmd.Manager.NoSuchRegion", "no such region '", "'", "no such region" },
+		{ "io.shmd.Manager.RegionExists", "region '", "' already exists",
+		  "region already exists" },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(table); i++) {
+		_cleanup_free_ char *full = NULL;
+		if (strcmp(error, table[i].error) != 0)
+			continue;
+		if (asprintf(&full, "%s%s%s", table[i].before, escaped, table[i].after) < 0)
+			return NULL;
+		return strcmp(full, message) == 0 ? table[i].reason : NULL;
+	}
+	return NULL;
+}
+
 int shmctl_fail(const struct shmctl *s, int r, const char *verb, const char *name)
 {
 	_cleanup_free_ char *escaped = name ? name_escape(name) : NULL;
@@ -67,6 +89,13 @@ int shmctl_fail(const struct shmctl *s, int r, const char *verb, const char *nam
 
 	if (!reason)
 		reason = strerror(-r);
+	/* libshmd's text repeats the name we print anyway; keep it only when it names another region. */
+	if (escaped && shmd_ctx_get_error_name(s->ctx)) {
+		const char *short_reason =
+			short_error(shmd_ctx_get_error_name(s->ctx), reason, escaped);
+		if (short_reason)
+			reason = short_reason;
+	}
 	/* A local (not daemon) failure talking on the socket means the daemon went away. */
 	if (s->ctx && !shmd_ctx_get_error_name(s->ctx) && (r == -EPIPE || r == -ECONNRESET))
 		status = SHMCTL_EXIT_NO_DAEMON;

@@ -1,0 +1,117 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# shmctl create: sizes, modes, seals, --fixed, --open-existing, and its errors.
+
+load helpers
+
+@test "create: plain sizes and suffixes give exact byte sizes" {
+	local size want
+	for size in 4096:4096 64K:65536 512M:536870912 2G:2147483648 1.5G:1610612736 \
+		1KiB:1024 3kb:3072 0:0; do
+		shmctl create "r${size%%:*}" "${size%%:*}"
+		run shmctl stat "r${size%%:*}" --bytes --noheadings -o SIZE
+		assert_success
+		assert_output "${size##*:}"
+	done
+}
+
+@test "create: default mode is 0600, --mode sets it" {
+	shmctl create a 4K
+	shmctl create b 4K --mode 0640
+	shmctl create c 4K -m 444
+	run shmctl ls -n -o NAME,MODE,PERMS --raw
+	assert_success
+	assert_output "a 0600 rw-------
+b 0640 rw-r-----
+c 0444 r--r--r--"
+}
+
+@test "create: --fixed seals grow and shrink and sets FIXED" {
+	shmctl create f 1M --fixed
+	run shmctl stat f -o FIXED,SEALS --raw
+	assert_success
+	assert_line "FIXED yes"
+	assert_line --regexp '^SEALS .*shrink,grow'
+	run shmctl resize f 2M
+	assert_failure 4
+	assert_output --partial "cannot resize 'f': sealed"
+}
+
+@test "create: --seal applies seals, future-write and future_write both parse" {
+	shmctl create s 4K --seal grow,future-write
+	shmctl create t 4K -s future_write
+	run shmctl stat s --json
+	assert_success
+	jq -e '.seals | index("grow") and index("future_write")' <<<"$output"
+	run shmctl stat t --json
+	jq -e '.seals | index("future_write")' <<<"$output"
+}
+
+@test "create: an existing name fails with exit 5, --open-existing succeeds" {
+	shmctl create dup 4K
+	run shmctl create dup 8K
+	assert_failure 5
+	assert_output "shmctl: cannot create 'dup': region already exists"
+	run shmctl create dup 8K --open-existing --json
+	assert_success
+	jq -e '.created == false and .size == 4096' <<<"$output"
+	run shmctl create fresh 8K -e --json
+	jq -e '.created == true and .size == 8192 and .name == "fresh"' <<<"$output"
+}
+
+@test "create: silent without --json" {
+	run shmctl create quiet 4K
+	assert_success
+	assert_output ""
+}
+
+@test "create: bad size, mode, seal or name is a usage error (exit 2)" {
+	run shmctl create x 12Q
+	assert_failure 2
+	assert_line --index 0 --partial "shmctl: invalid size '12Q'"
+	assert_line --index 1 "Try 'shmctl --help' for more information."
+	run shmctl create x -5
+	assert_failure 2
+	run shmctl create x 99999999999E
+	assert_failure 2
+	assert_output --partial "too large"
+	run shmctl create x 4K --mode 0755
+	assert_failure 2
+	assert_output --partial "invalid mode '0755'"
+	run shmctl create x 4K --mode rw
+	assert_failure 2
+	run shmctl create x 4K --seal bogus
+	assert_failure 2
+	assert_output --partial "invalid seals 'bogus'"
+	run shmctl create x 4K --seal ""
+	assert_failure 2
+	run shmctl create a//b 4K
+	assert_failure 2
+	assert_output --partial "invalid name 'a//b'"
+	run shmctl create ../x 4K
+	assert_failure 2
+	run shmctl create x
+	assert_failure 2
+	assert_output --partial "missing argument"
+	run shmctl create x 1K extra
+	assert_failure 2
+	assert_output --partial "too many arguments"
+	run shmctl ls -n
+	assert_output ""
+}
+
+@test "create: names with spaces and odd bytes" {
+	shmctl create "a b/c d" 4K
+	shmctl create $'ctl\x01\xffbyte' 4K
+	shmctl create "ünïcode" 4K
+	run shmctl ls -n -o NAME
+	assert_success
+	assert_output "a b/c d
+ctl\\x01\\xffbyte
+ünïcode"
+	run shmctl stat $'ctl\x01\xffbyte' --json
+	assert_success
+	jq -e '.nameBase64 == "Y3RsAf9ieXRl" and (has("name") | not)' <<<"$output"
+	run shmctl stat "ünïcode" --json
+	jq -e '.name == "ünïcode"' <<<"$output"
+}

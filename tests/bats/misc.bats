@@ -1,0 +1,104 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# shmctl as a whole: --help, --version, status, usage errors, the socket, an absent daemon.
+
+load helpers
+
+@test "--help lists every command, the columns and the exit codes" {
+	run shmctl --help
+	assert_success
+	local cmd
+	for cmd in create open ls stat resize mv rm seal chmod chown status exec write read; do
+		assert_line --regexp "^ $cmd "
+	done
+	assert_line --regexp '^ +CREATED  creation time$'
+	assert_line " 7  cannot reach the daemon"
+	assert_output --partial "shmctl(1)"
+	run shmctl -h
+	assert_success
+}
+
+@test "COMMAND --help shows its synopsis and options" {
+	run shmctl create --help
+	assert_success
+	assert_line --index 1 " shmctl create [options] NAME SIZE"
+	assert_output --partial "--open-existing"
+	run shmctl exec -h
+	assert_success
+	assert_output --partial "--fd N"
+}
+
+@test "--version" {
+	run shmctl --version
+	assert_success
+	assert_output --regexp '^shmctl from shmd [0-9]+\.[0-9]+\.[0-9]+ \(libshmd [0-9.]+\)$'
+	run shmctl ls -V
+	assert_success
+}
+
+@test "usage errors exit 2 with the hint" {
+	run shmctl
+	assert_failure 2
+	assert_output "shmctl: no command given
+Try 'shmctl --help' for more information."
+	run shmctl frobnicate
+	assert_failure 2
+	assert_line --index 0 "shmctl: unknown command 'frobnicate'"
+	run shmctl --bogus ls
+	assert_failure 2
+	run shmctl ls --bogus
+	assert_failure 2
+	assert_line --index 0 "shmctl ls: unrecognized option '--bogus'"
+	assert_line --index 1 "Try 'shmctl --help' for more information."
+	run shmctl status extra
+	assert_failure 2
+}
+
+@test "status: human and JSON" {
+	shmctl create a 1M
+	shmctl create b 1M
+	run shmctl status
+	assert_success
+	assert_line --regexp '^Version: +[0-9.]+$'
+	assert_line --regexp '^Regions: +2$'
+	assert_line --regexp '^Total size: +2\.0M$'
+	run shmctl status --bytes
+	assert_line --regexp '^Total size: +2097152$'
+	run shmctl status --json
+	assert_success
+	jq -e '(.version|type=="string") and .regions == 2 and .totalSize == 2097152
+		and (.connections|type=="number") and (.connections >= 1)
+		and (.startedUSec|type=="number") and (.started|type=="string")
+		and (.limits.maxRegions|type=="number") and (.limits.maxConnections|type=="number")
+		and (.features.noexecSeal|type=="boolean") and (.features.anonVmaName|type=="boolean")' <<<"$output"
+}
+
+@test "--socket overrides SHMD_SOCKET" {
+	shmctl create a 4K
+	local sock=$SHMD_SOCKET
+	SHMD_SOCKET=/nonexistent/sock run shmctl --socket "$sock" ls -n -o NAME
+	assert_success
+	assert_output "a"
+	run shmctl -S "$sock" ls -n -o NAME
+	assert_output "a"
+}
+
+@test "no daemon: exit 7 naming the socket" {
+	run shmctl --socket "$SHMD_TEST_DIR/absent" ls
+	assert_failure 7
+	assert_output --regexp "^shmctl: cannot connect to shmd at '.*/absent': No such file or directory$"
+	SHMD_SOCKET="$SHMD_TEST_DIR/absent" run shmctl stat x
+	assert_failure 7
+}
+
+@test "no daemon: a socket nobody listens on is exit 7" {
+	python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$SHMD_TEST_DIR/dead"
+	run shmctl --socket "$SHMD_TEST_DIR/dead" status
+	assert_failure 7
+	assert_output --partial "Connection refused"
+}
+
+@test "usage errors are found before connecting" {
+	run shmctl --socket "$SHMD_TEST_DIR/absent" create x 1Q
+	assert_failure 2
+}

@@ -1,0 +1,150 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# shmctl resize, mv, rm, seal, chmod, chown: effects, --json output and error exit codes.
+
+load helpers
+
+size_of() {
+	shmctl stat "$1" --bytes -n -o SIZE
+}
+
+@test "resize: grows, shrinking needs --force" {
+	shmctl create r 1M
+	shmctl resize r 1.5G
+	[[ $(size_of r) == 1610612736 ]]
+	run shmctl resize r 4K
+	assert_failure 1
+	assert_output --partial "cannot resize 'r': would truncate"
+	[[ $(size_of r) == 1610612736 ]]
+	run shmctl resize r 4K --force
+	assert_success
+	assert_output ""
+	[[ $(size_of r) == 4096 ]]
+	run shmctl resize r 8K -f --json
+	jq -e '.size == 8192' <<<"$output"
+}
+
+@test "resize: errors" {
+	shmctl create g 1M --seal grow
+	run shmctl resize g 2M
+	assert_failure 4
+	assert_output --partial "sealed"
+	run shmctl resize nope 2M
+	assert_failure 3
+	run shmctl resize g lots
+	assert_failure 2
+	run shmctl resize g
+	assert_failure 2
+}
+
+@test "mv: renames, --replace replaces" {
+	shmctl create a 4K
+	shmctl create b 8K
+	run shmctl mv a b
+	assert_failure 5
+	assert_output "shmctl: cannot rename 'a': region 'b' already exists"
+	shmctl mv a c
+	run shmctl ls -n -o NAME
+	assert_output "b
+c"
+	run shmctl mv c b --replace --json
+	assert_success
+	jq -e '.name == "b" and .size == 4096' <<<"$output"
+	run shmctl ls -n -o NAME
+	assert_output "b"
+	run shmctl mv nope x
+	assert_failure 3
+	run shmctl mv b
+	assert_failure 2
+	run shmctl mv b a//b
+	assert_failure 2
+}
+
+@test "rm: removes several, goes on past failures and exits with the first failure's code" {
+	shmctl create a 4K
+	shmctl create b 4K
+	shmctl create c 4K
+	run shmctl rm a nope b
+	assert_failure 3
+	assert_output "shmctl: cannot remove 'nope': no such region"
+	run shmctl ls -n -o NAME
+	assert_output "c"
+	run shmctl rm c
+	assert_success
+	assert_output ""
+	run shmctl rm
+	assert_failure 2
+}
+
+@test "rm: permission denied is 4" {
+	require_root
+	shmctl create mine 4K --mode 0666
+	run shmctl_as_nobody rm mine
+	assert_failure 4
+	assert_output --partial "cannot remove 'mine': permission denied"
+	run shmctl ls -n -o NAME
+	assert_output "mine"
+}
+
+@test "seal: adds seals from a list" {
+	shmctl create s 4K
+	shmctl seal s grow,shrink
+	run shmctl stat s --json
+	jq -e '.seals | index("grow") and index("shrink")' <<<"$output"
+	run shmctl seal s future-write,seal --json
+	assert_success
+	jq -e '.seals | index("future_write") and index("seal")' <<<"$output"
+	run shmctl seal s write
+	assert_failure 4
+	run shmctl seal s nonsense
+	assert_failure 2
+	run shmctl seal nope grow
+	assert_failure 3
+}
+
+@test "chmod: octal modes, bad ones refused" {
+	shmctl create m 4K
+	shmctl chmod 0644 m
+	run shmctl stat m --raw -o MODE,PERMS
+	assert_output "MODE 0644
+PERMS rw-r--r--"
+	run shmctl chmod 400 m --json
+	jq -e '.mode == 256 and .perms == "r--------"' <<<"$output"
+	run shmctl chmod 0777 m
+	assert_failure 2
+	run shmctl chmod 9 m
+	assert_failure 2
+	run shmctl chmod 0600 nope
+	assert_failure 3
+}
+
+@test "chmod: another user gets 4" {
+	require_root
+	shmctl create m 4K --mode 0666
+	run shmctl_as_nobody chmod 0600 m
+	assert_failure 4
+}
+
+@test "chown: names and numbers, USER, USER:GROUP and :GROUP" {
+	require_root
+	shmctl create o 4K
+	shmctl chown nobody o
+	run shmctl stat o --json
+	jq -e '.uid == 65534 and .owner == "nobody"' <<<"$output"
+	shmctl chown 0:65534 o
+	run shmctl stat o --json
+	jq -e '.uid == 0 and .gid == 65534 and .group == "nogroup"' <<<"$output"
+	run shmctl chown :root o --json
+	jq -e '.uid == 0 and .gid == 0' <<<"$output"
+	run shmctl chown no-such-user-here o
+	assert_failure 2
+	assert_output --partial "unknown user"
+	run shmctl chown root:no-such-group o
+	assert_failure 2
+	run shmctl chown : o
+	assert_failure 2
+	run shmctl chown root nope
+	assert_failure 3
+	run shmctl_as_nobody chown nobody o
+	assert_failure 4
+}
