@@ -34,12 +34,12 @@ shmd_start() {
 	SHMD_PID=$!
 	export SHMD_SOCKET="$SHMD_TEST_DIR/sock"
 	local i
-	for ((i = 0; i < 300; i++)); do
+	for ((i = 0; i < 1500; i++)); do
 		if [[ -S $SHMD_SOCKET ]] && "$SHMCTL_BIN" status >/dev/null 2>&1; then
 			return 0
 		fi
 		kill -0 "$SHMD_PID" 2>/dev/null || break
-		sleep 0.1
+		sleep 0.02
 	done
 	echo "shmd did not come up; its log:" >&2
 	cat "$SHMD_TEST_DIR/log" >&2
