@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* shmctl: main(), the global options and the command table (name -> handler -> one-line help). */
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -33,8 +34,8 @@ static const struct shmctl_cmd commands[] = {
 	{ "chmod", cmd_chmod, "MODE NAME", "change the permission bits (octal)", NULL },
 	{ "chown", cmd_chown, "USER[:GROUP] NAME", "change owner and/or group (or :GROUP)", NULL },
 	{ "status", cmd_status, "", "show the daemon's totals, limits and features", NULL },
-	{ "exec", cmd_exec, "NAME... -- COMMAND [ARG...]",
-	  "run COMMAND with the regions open at fds 3, 4, ...",
+	{ "exec", cmd_exec, "NAME... -- CMD [ARG]...",
+	  "run CMD with the regions open at fds 3 and up",
 	  "     --ro               open the regions read-only\n"
 	  "     --fd N             first fd number (default 3)\n" },
 	{ "write", cmd_write, "NAME", "copy stdin into a region",
@@ -45,8 +46,8 @@ static const struct shmctl_cmd commands[] = {
 };
 
 static const char global_options_help[] =
-	" -S, --socket PATH      the daemon's socket (default $SHMD_SOCKET, else " SHMD_DEFAULT_SOCKET
-	")\n"
+	" -S, --socket PATH      the daemon's socket (default: $SHMD_SOCKET, else\n"
+	"                        " SHMD_DEFAULT_SOCKET ")\n"
 	" -J, --json             print JSON\n"
 	" -r, --raw              print unaligned columns, escaping spaces\n"
 	" -n, --noheadings       do not print headings\n"
@@ -86,8 +87,11 @@ void shmctl_usage(const struct shmctl *s)
 
 void shmctl_cmd_usage(const struct shmctl_cmd *cmd)
 {
-	printf("Usage:\n shmctl %s [options] %s\n\n%s.\n\n", cmd->name, cmd->args,
-	       cmd->help ? cmd->help : "list regions");
+	const char *help = cmd->help ? cmd->help : "list regions";
+
+	/* The one-line help, as a sentence. */
+	printf("Usage:\n shmctl %s [options] %s\n\n%c%s.\n\n", cmd->name, cmd->args,
+	       toupper((unsigned char)help[0]), help + 1);
 	if (cmd->options)
 		printf("Options:\n%s\n", cmd->options);
 	printf("Global options:\n%s\n", global_options_help);
