@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Connection failures and odd replies: a scripted fake daemon (closes, garbage,
+ * every error name) checks the errno table and the messages; a real daemon is
+ * killed, restarted on the same path and idles out.
+ */
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "libshmd-test.h"
+
+#define CLOSE_NOW "close"
+
+/* A Region object, for replies that need one. */
+#define REGION                                                                                     \
+	"{\"name\":\"fake\",\"id\":7,\"size\":4096,\"uid\":0,\"gid\":0,\"mode\":384,"              \
+	"\"creator\":{\"uid\":0,\"gid\":0,\"pid\":1},\"createdUSec\":1,\"changedUSec\":2,"         \
+	"\"seals\":[],\"foreignSeals\":[],\"fixed\":false,\"state\":\"resident\"}"
+
+struct fake {
+	int listen_fd;
+	const char *const *script; /* one action per request: a reply, or CLOSE_NOW */
+	size_t next;
+	struct ucred last_cred;
+	bool have_cred;
+};
+
+/* Read one request (up to its NUL), keeping its credentials. 1, or 0 at EOF. */
+static int fake_read_request(struct fake *f, int fd)
+{
+	char c;
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+	} control;
+
+	for (;;) {
+		struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+		struct msghdr mh = { .msg_iov = &iov,
+				     .msg_iovlen = 1,
+				     .msg_control = &control,
+				     .msg_controllen = sizeof(control) };
+		if (recvmsg(fd, &mh, 0) <= 0)
+			return 0;
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+		if (cm && cm->cmsg_type == SCM_CREDENTIALS) {
+			memcpy(&f->last_cred, CMSG_DATA(cm), sizeof(struct ucred));
+			f->have_cred = true;
+		}
+		if (c == '\0')
+			return 1;
+	}
+}
+
+static void *fake_thread(void *userdata)
+{
+	struct fake *f = userdata;
+	int one = 1;
+
+	while (f->script[f->next]) {
+		int fd = accept4(f->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			break;
+		setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
+		while (f->script[f->next] && fake_read_request(f, fd)) {
+			const char *action = f->script[f->next++];
+			if (strcmp(action, CLOSE_NOW) == 0)
+				break;
+			/* "!reply": send it, then close (a daemon dying mid-stream). */
+			bool then_close = action[0] == '!';
+			action += then_close;
+			if (send(fd, action, strlen(action) + 1, MSG_NOSIGNAL) < 0 || then_close)
+				break;
+		}
+		close(fd);
+	}
+	return NULL;
+}
+
+static int fake_listen(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		bail_out("path too long");
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 8) < 0)
+		bail_out("fake daemon: %s", strerror(errno));
+	return fd;
+}
+
+static void expect_error(struct shmd_ctx *ctx, int got, int want, const char *name,
+			 const char *message)
+{
+	is_int(got, want, "%s: %s", name ? name : "local", strerror(-want));
+	if (name)
+		is_str(shmd_ctx_get_error_name(ctx), name, "error name kept");
+	if (message)
+		is_str(shmd_ctx_get_error_message(ctx), message, "message");
+}
+
+#define ERR(name, params) "{\"error\":\"io.shmd.Manager." name "\",\"parameters\":" params "}"
+
+static void test_fake(const char *dir)
+{
+	static const char *const script[] = {
+		CLOSE_NOW,
+		"this is not json",
+		"{\"error\":\"com.example.Weird\",\"parameters\":{}}",
+		ERR("SystemError", "{\"operation\":\"memfd_create\",\"errno\":28,"
+				   "\"message\":\"No space left on device\"}"),
+		ERR("LimitReached", "{\"limit\":\"connectionsPerUid\",\"max\":64}"),
+		ERR("QuotaExceeded", "{\"quota\":\"uid\",\"key\":\"1000\",\"used\":8589934592,"
+				     "\"max\":8589934592,\"requested\":4096}"),
+		ERR("MessageTooLarge", "{\"max\":65536}"),
+		ERR("TooManyFileDescriptors", "{\"max\":0,\"received\":1}"),
+		ERR("PermissionDenied", "{\"name\":\"x\",\"operation\":\"Delete\","
+					"\"reason\":\"not the owner\"}"),
+		ERR("RegionExists", "{\"nameBase64\":\"YS//\"}"),
+		"{\"error\":\"org.varlink.service.MethodNotFound\","
+		"\"parameters\":{\"method\":\"io.shmd.Manager.Stat\"}}",
+		"{\"parameters\":{\"region\":" REGION "},\"continues\":true}",
+		"{\"parameters\":{\"region\":" REGION "}}",
+		"{\"parameters\":{\"region\":{\"name\":\"fake\"}}}",
+		"!{\"parameters\":{\"region\":" REGION "},\"continues\":true}",
+		"{\"parameters\":{\"region\":" REGION "}}",
+		NULL,
+	};
+	char path[4096];
+	struct fake f = { .script = script };
+	pthread_t thread;
+	struct shmd_region *r = NULL;
+	int fd = -1;
+
+	snprintf(path, sizeof(path), "%s/fake.sock", dir);
+	f.listen_fd = fake_listen(path);
+	pthread_create(&thread, NULL, fake_thread, &f);
+	struct shmd_ctx *ctx = shmd_ctx_new(path);
+
+	expect_error(ctx, shmd_stat(ctx, "x", &r), -ECONNRESET, NULL, NULL);
+	ok(strstr(shmd_ctx_get_error_message(ctx), "closed") != NULL,
+	   "daemon closed mid-call: %s", shmd_ctx_get_error_message(ctx));
+	expect_error(ctx, shmd_stat(ctx, "x", &r), -EPROTO, NULL, NULL);
+	expect_error(ctx, shmd_stat(ctx, "x", &r), -EPROTO, "com.example.Weird",
+		     "daemon error com.example.Weird");
+	expect_error(ctx, shmd_stat(ctx, "x", &r), -ENOSPC, "io.shmd.Manager.SystemError",
+		     "memfd_create: No space left on device");
+	expect_error(ctx, shmd_stat(ctx, "x", &r), -EUSERS, "io.shmd.Manager.LimitReached",
+		     "limit reached: connectionsPerUid (max 64)");
+	expect_error(ctx, shmd_stat(ctx, "x", &r), -EDQUOT, "io.shmd.Manager.QuotaExceeded",
+		     "quota exceeded for uid 1000 (8.0G of 8.0G used, 4.0K requested)");
+	expect_error(ctx, shmd_stat(ctx, "x", &r), -EMSGSIZE, "io.shmd.Manager.MessageTooLarge",
+		     "request too large (max 65536 bytes)");
+	expect_error(ctx, shmd_stat(ctx, "x", &r), -ETOOMANYREFS,
+		     "io.shmd.Manager.TooManyFileDescriptors",
+		     "request carried 1 file descriptors (max 0)");
+	expect_error(ctx, shmd_delete(ctx, "x"), -EACCES, "io.shmd.Manager.PermissionDenied",
+		     "permission denied: not the owner");
+	expect_error(ctx, shmd_stat(ctx, "x", &r), -EEXIST, "io.shmd.Manager.RegionExists",
+		     "region 'a/\\xff' already exists");
+	expect_error(ctx, shmd_stat(ctx, "x", &r), -EOPNOTSUPP,
+		     "org.varlink.service.MethodNotFound",
+		     "the daemon does not support io.shmd.Manager.Stat");
+	expect_error(ctx, shmd_stat(ctx, "x", &r), -EPROTO, NULL, NULL);
+	ok(f.have_cred && f.last_cred.pid == getpid() && f.last_cred.uid == geteuid() &&
+		   f.last_cred.gid == getegid(),
+	   "requests carry SCM_CREDENTIALS {pid, euid, egid}");
+	expect_error(ctx, shmd_open(ctx, "x", O_RDWR, &fd, &r), -EPROTO, NULL,
+		     "reply without the promised file descriptor");
+	expect_error(ctx, shmd_stat(ctx, "x", &r), -EPROTO, NULL,
+		     "malformed region in the daemon's reply");
+
+	struct shmd_list *l = NULL;
+	is_int(shmd_list(ctx, NULL, &l), 0, "list from the fake daemon");
+	is_int(shmd_list_next(l, &r), 1, "first region");
+	r = shmd_region_unref(r);
+	is_int(shmd_list_next(l, &r), -ECONNRESET, "daemon gone mid-listing: -ECONNRESET");
+	is_int(shmd_list_next(l, &r), 0, "then the listing is over");
+	shmd_list_free(l);
+	is_int(shmd_stat(ctx, "x", &r), 0, "the next call reconnects");
+	r = shmd_region_unref(r);
+
+	pthread_join(thread, NULL);
+	close(f.listen_fd);
+	shmd_ctx_unref(ctx);
+}
+
+/* A real daemon killed, then a new one on the same path (a symlink we re-point). */
+static void test_restart(const char *dir)
+{
+	struct test_daemon d1, d2;
+	char link[4096];
+	struct shmd_region *r = NULL;
+
+	snprintf(link, sizeof(link), "%s/shmd.sock", dir);
+	if (test_daemon_start(&d1, NULL) < 0 || symlink(d1.socket, link) < 0)
+		bail_out("cannot start the first daemon");
+	struct shmd_ctx *ctx = shmd_ctx_new(link);
+	is_int(shmd_create(ctx, "before", 1, 0, 0, 0, NULL, NULL, NULL), 0, "first daemon answers");
+
+	kill(d1.pid, SIGKILL);
+	int status = test_daemon_stop(&d1);
+	is_int(status, 128 + SIGKILL, "first daemon killed");
+	is_int(shmd_stat(ctx, "before", &r), -ENOENT, "daemon gone (socket removed): -ENOENT");
+	ok(shmd_ctx_get_error_name(ctx) == NULL, "a local error, not NoSuchRegion");
+
+	if (test_daemon_start(&d2, NULL) < 0 || unlink(link) < 0 || symlink(d2.socket, link) < 0)
+		bail_out("cannot start the second daemon");
+	is_int(shmd_stat(ctx, "before", &r), -ENOENT, "new daemon on the same path answers");
+	is_str(shmd_ctx_get_error_name(ctx), "io.shmd.Manager.NoSuchRegion",
+	       "from the new (empty) registry");
+	is_int(shmd_create(ctx, "after", 1, 0, 0, 0, NULL, NULL, NULL), 0, "and keeps answering");
+	shmd_ctx_unref(ctx);
+	unlink(link);
+	is_int(test_daemon_stop(&d2), 0, "second daemon exits cleanly");
+}
+
+/* The daemon closes an idle connection; the next request goes out on a new one. */
+static void test_idle(void)
+{
+	static const char *const args[] = { "--idle-timeout", "1", NULL };
+	struct test_daemon d;
+	struct shmd_region *r = NULL;
+	struct shmd_ctx *ctx = start_daemon_ctx(&d, args);
+
+	is_int(shmd_create(ctx, "idle", 1, 0, 0, 0, NULL, NULL, NULL), 0, "create");
+	usleep(2500 * 1000);
+	is_int(shmd_stat(ctx, "idle", &r), 0, "after the daemon closed the idle connection");
+	r = shmd_region_unref(r);
+	shmd_ctx_unref(ctx);
+	is_int(test_daemon_stop(&d), 0, "daemon exits cleanly");
+}
+
+int main(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	char buf[4096];
+
+	plan_no_plan();
+	snprintf(buf, sizeof(buf), "%s/libshmd-test.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	char *d = mkdtemp(buf);
+	if (!d)
+		bail_out("mkdtemp: %s", strerror(errno));
+
+	test_fake(d);
+	char sock[4200];
+	snprintf(sock, sizeof(sock), "%s/fake.sock", d);
+	unlink(sock);
+	test_restart(d);
+	test_idle();
+
+	rmdir(d);
+	return done_testing();
+}
