@@ -474,3 +474,46 @@ json_object *run_as(uid_t uid, gid_t gid, json_object *(*fn)(void *arg), void *a
 		diag("child as uid %u failed (status 0x%x)", (unsigned)uid, (unsigned)status);
 	return result;
 }
+
+struct calls_args {
+	const struct test_daemon *d;
+	const char *const *calls;
+};
+
+static json_object *do_calls(void *arg)
+{
+	struct calls_args *a = arg;
+	json_object *out = json_object_new_array();
+	int conn = test_connect(a->d);
+	char method[128];
+
+	for (size_t i = 0; a->calls[i] && a->calls[i + 1]; i += 2) {
+		snprintf(method, sizeof(method), IFACE "%s", a->calls[i]);
+		json_object *p = json_tokener_parse(a->calls[i + 1]);
+		json_object *r = NULL;
+		if (conn >= 0 && p)
+			r = call(conn, method, p);
+		else
+			json_object_put(p);
+		json_object_array_add(out, r);
+	}
+	safe_close(conn);
+	return out;
+}
+
+json_object *calls_as(const struct test_daemon *d, uid_t uid, gid_t gid, const char *const *calls)
+{
+	struct calls_args a = { .d = d, .calls = calls };
+	return run_as(uid, gid, do_calls, &a);
+}
+
+const char *reply_at(json_object *replies, size_t i)
+{
+	json_object *r = json_object_is_type(replies, json_type_array) &&
+					 i < json_object_array_length(replies) ?
+				 json_object_array_get_idx(replies, i) :
+				 NULL;
+	if (!r)
+		return "none";
+	return test_reply_error(r) ?: "ok";
+}

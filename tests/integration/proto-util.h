@@ -82,6 +82,15 @@ int daemon_memfd_fds(pid_t pid, const char *name);
 /* How many of pid's mappings are writable shared mappings of a shmd memfd. */
 int daemon_writable_maps(pid_t pid);
 
+/*
+ * As uid/gid, make calls on one new connection to d: calls is "Method", "{json params}",
+ * ... NULL (method names without the io.shmd.Manager. prefix). A JSON array of the replies
+ * (null for a transport failure); received fds are closed. NULL if the child failed.
+ */
+json_object *calls_as(const struct test_daemon *d, uid_t uid, gid_t gid, const char *const *calls);
+/* The error name of element i of such an array: "ok" for success, "none" for no reply. */
+const char *reply_at(json_object *replies, size_t i);
+
 /* Milliseconds on CLOCK_MONOTONIC. */
 int64_t now_ms(void);
 void sleep_ms(int ms);
