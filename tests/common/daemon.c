@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -110,10 +111,17 @@ int test_daemon_start(struct test_daemon *d, const char *const *extra_args)
 	if (!argv)
 		return -EINVAL;
 
+	pid_t parent = getpid();
 	d->pid = fork();
 	if (d->pid < 0)
 		return negative_errno();
 	if (d->pid == 0) {
+		/*
+		 * Die with the test: a test that crashes must not leave its daemon behind, holding
+		 * the test driver's output pipe open (make check would wait for it forever).
+		 */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+			_exit(127);
 		/* Never inherit the test's notify socket. */
 		unsetenv("NOTIFY_SOCKET");
 		unsetenv("LISTEN_FDS");
