@@ -498,13 +498,22 @@ static json_object *do_calls(void *arg)
 		json_object_array_add(out, r);
 	}
 	safe_close(conn);
-	return out;
+	/* run_as() sends its result as one Varlink message, which must be an object. */
+	json_object *wrap = json_object_new_object();
+	json_object_object_add(wrap, "replies", out);
+	return wrap;
 }
 
 json_object *calls_as(const struct test_daemon *d, uid_t uid, gid_t gid, const char *const *calls)
 {
 	struct calls_args a = { .d = d, .calls = calls };
-	return run_as(uid, gid, do_calls, &a);
+	_cleanup_json_ json_object *wrap = run_as(uid, gid, do_calls, &a);
+	json_object *replies = NULL;
+
+	if (!json_object_object_get_ex(wrap, "replies", &replies) ||
+	    !json_object_is_type(replies, json_type_array))
+		bail_out("the child as uid %u sent no replies", (unsigned)uid);
+	return json_object_get(replies);
 }
 
 const char *reply_at(json_object *replies, size_t i)

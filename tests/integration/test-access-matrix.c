@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Who may open what, and who may change a region: root's regions seen by nobody, nobody's own. */
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "proto-util.h"
 
@@ -33,12 +37,12 @@ static void test_open_matrix(int conn)
 
 	for (size_t i = 0; i < ELEMENTSOF(open_cases); i++) {
 		const struct open_case *c = &open_cases[i];
-		ok(create_region(conn, c->name, 4096, c->mode), "root creates %s mode %04o", c->name,
-		   c->mode);
+		ok(create_region(conn, c->name, 4096, c->mode), "root creates %s mode %04o",
+		   c->name, c->mode);
 		if (c->name[strlen(c->name) - 1] == 'g') {
-			_cleanup_json_ json_object *r = call(
-				conn, IFACE "SetAccess",
-				jparams("{\"name\":\"%s\",\"gid\":%d}", c->name, NOBODY_GID));
+			_cleanup_json_ json_object *r =
+				call(conn, IFACE "SetAccess",
+				     jparams("{\"name\":\"%s\",\"gid\":%d}", c->name, NOBODY_GID));
 			is_success(r, "  root gives it to group %d", NOBODY_GID);
 		}
 	}
@@ -46,9 +50,9 @@ static void test_open_matrix(int conn)
 		const struct open_case *c = &open_cases[i];
 		snprintf(ro, sizeof(ro), "{\"name\":\"%s\",\"access\":\"read_only\"}", c->name);
 		snprintf(rw, sizeof(rw), "{\"name\":\"%s\",\"access\":\"read_write\"}", c->name);
-		_cleanup_json_ json_object *res = calls_as(&d, NOBODY_UID, NOBODY_GID,
-							   (const char *const[]){ "Open", ro, "Open",
-										  rw, NULL });
+		_cleanup_json_ json_object *res =
+			calls_as(&d, NOBODY_UID, NOBODY_GID,
+				 (const char *const[]){ "Open", ro, "Open", rw, NULL });
 		is_str(reply_at(res, 0), c->ro, "nobody, %s (%04o%s): read-only Open", c->name,
 		       c->mode, strchr(c->name, 'g') ? ", group nogroup" : "");
 		is_str(reply_at(res, 1), c->rw, "nobody, %s: read-write Open", c->name);
@@ -61,17 +65,109 @@ static void test_open_matrix(int conn)
 		}
 	}
 	/* Create with exclusive=false is an Open of the existing region: same checks. */
-	_cleanup_json_ json_object *res = calls_as(
-		&d, NOBODY_UID, NOBODY_GID,
-		(const char *const[]){ "Create",
-				       "{\"name\":\"m600\",\"size\":1,\"exclusive\":false,"
-				       "\"access\":\"read_write\"}",
-				       "Create",
-				       "{\"name\":\"m644\",\"size\":1,\"exclusive\":false,"
-				       "\"access\":\"read_write\"}",
-				       NULL });
+	_cleanup_json_ json_object *res =
+		calls_as(&d, NOBODY_UID, NOBODY_GID,
+			 (const char *const[]){ "Create",
+						"{\"name\":\"m600\",\"size\":1,\"exclusive\":false,"
+						"\"access\":\"read_write\"}",
+						"Create",
+						"{\"name\":\"m644\",\"size\":1,\"exclusive\":false,"
+						"\"access\":\"read_write\"}",
+						NULL });
 	is_str(reply_at(res, 0), DENIED, "nobody: non-exclusive Create of root's 0600 region, rw");
 	is_str(reply_at(res, 1), DENIED, "nobody: non-exclusive Create of root's 0644 region, rw");
+}
+
+/* errno of a failed call, 0 when it succeeded (and undo what it did). */
+static int try_mmap(int fd, int prot)
+{
+	void *p = mmap(NULL, 4096, prot, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return errno;
+	munmap(p, 4096);
+	return 0;
+}
+
+static int try_mprotect_write(int fd)
+{
+	void *p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	int r = mprotect(p, 4096, PROT_READ | PROT_WRITE) < 0 ? errno : 0;
+	munmap(p, 4096);
+	return r;
+}
+
+static int try_reopen(int fd, int flags)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	int r = open(path, flags | O_CLOEXEC);
+	if (r < 0)
+		return errno;
+	close(r);
+	return 0;
+}
+
+/* As nobody: open a region read-only and try every way to write through or upgrade it. */
+static json_object *readonly_probe(void *arg)
+{
+	const char *name = arg;
+	json_object *out = json_object_new_object();
+	int conn = test_connect(&d);
+	int fd = conn >= 0 ? open_region(conn, name, "read_only", NULL) : -1;
+	char c = 0;
+
+#define PUT(key, value) json_object_object_add(out, key, json_object_new_int(value))
+	PUT("open", fd >= 0 ? 0 : -1);
+	if (fd >= 0) {
+		PUT("read", pread(fd, &c, 1, 0) == 1 ? 0 : errno);
+		PUT("mmapRead", try_mmap(fd, PROT_READ));
+		PUT("mmapWrite", try_mmap(fd, PROT_READ | PROT_WRITE));
+		PUT("mprotect", try_mprotect_write(fd));
+		PUT("write", pwrite(fd, "x", 1, 0) < 0 ? errno : 0);
+		PUT("ftruncate", ftruncate(fd, 8192) < 0 ? errno : 0);
+		PUT("addSeals", fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE) < 0 ? errno : 0);
+		PUT("reopenRdwr", try_reopen(fd, O_RDWR));
+		PUT("reopenWronly", try_reopen(fd, O_WRONLY));
+		PUT("reopenRdonly", try_reopen(fd, O_RDONLY));
+	}
+#undef PUT
+	safe_close(fd);
+	safe_close(conn);
+	return out;
+}
+
+/*
+ * The memfd inode carries the region's owner and mode, so re-opening /proc/self/fd/N is judged
+ * by the same rule as Open: a holder not granted write (reopen_errno EACCES) cannot upgrade;
+ * one granted write anyway (0666) may, which gives it nothing Open would not.
+ */
+static void test_readonly_enforced(int conn, const char *name, const char *what, int reopen_errno)
+{
+	_cleanup_json_ json_object *r =
+		run_as(NOBODY_UID, NOBODY_GID, readonly_probe, (void *)name);
+	if (!ok(r && jint(r, "open") == 0, "nobody opens %s (%s) read-only", name, what))
+		return;
+	is_int(jint(r, "read"), 0, "  read() works");
+	is_int(jint(r, "mmapRead"), 0, "  mmap(PROT_READ, MAP_SHARED) works");
+	is_int(jint(r, "mmapWrite"), EACCES, "  mmap(PROT_WRITE, MAP_SHARED): EACCES");
+	is_int(jint(r, "mprotect"), EACCES,
+	       "  mprotect() of a shared mapping to PROT_WRITE: EACCES");
+	is_int(jint(r, "write"), EBADF, "  write(): EBADF");
+	ok(jint(r, "ftruncate") == EINVAL || jint(r, "ftruncate") == EBADF,
+	   "  ftruncate(): fails (%lld)", (long long)jint(r, "ftruncate"));
+	is_int(jint(r, "addSeals"), EPERM, "  F_ADD_SEALS: EPERM");
+	is_int(jint(r, "reopenRdwr"), reopen_errno, "  re-open of /proc/self/fd/N O_RDWR: %s",
+	       reopen_errno ? strerror(reopen_errno) : "allowed, as Open would be");
+	is_int(jint(r, "reopenWronly"), reopen_errno, "  re-open O_WRONLY: the same");
+	is_int(jint(r, "reopenRdonly"), 0, "  re-open O_RDONLY works (reading was granted)");
+
+	char buf[8] = "";
+	int fd = open_region(conn, name, "read_write", NULL);
+	ok(fd >= 0 && pread(fd, buf, 1, 0) == 1 && buf[0] == 0 && daemon_writable_maps(d.pid) == 0,
+	   "  the region's content is unchanged; the daemon holds no writable mapping");
+	safe_close(fd);
 }
 
 static void test_not_owner(int conn)
@@ -95,8 +191,8 @@ static void test_not_owner(int conn)
 	}
 	_cleanup_json_ json_object *s = call(conn, IFACE "Stat", jname("m666"));
 	ok(jint(s, "parameters.region.size") == 4096 && jint(s, "parameters.region.mode") == 0666 &&
-		   jint(s, "parameters.region.uid") == 0 &&
-		   jseals(s, "parameters.region.seals") && !*jseals(s, "parameters.region.seals"),
+		   jint(s, "parameters.region.uid") == 0 && jseals(s, "parameters.region.seals") &&
+		   !*jseals(s, "parameters.region.seals"),
 	   "the region is unchanged");
 }
 
@@ -149,6 +245,9 @@ int main(void)
 	itest_start(&d, NULL);
 	int conn = itest_connect(&d);
 	test_open_matrix(conn);
+	test_readonly_enforced(conn, "m644", "root's, mode 0644", EACCES);
+	test_readonly_enforced(conn, "m640g", "root's, group nogroup, mode 0640", EACCES);
+	test_readonly_enforced(conn, "m666", "root's, mode 0666", 0);
 	test_not_owner(conn);
 	test_owner(conn);
 	close(conn);
