@@ -50,7 +50,14 @@ static int take_activated(struct server *s)
 		log_debug("serving on socket-activated fd %d (%s)", fd, name);
 		taken++;
 	}
-	return n > 0 && taken == 0 ? -EBADF : taken;
+	/* Passed sockets mean "serve these": never fall back to binding --socket instead. */
+	if (n > 0 && taken == 0) {
+		log_err("no socket-activated fd (%d passed) is a listening Unix stream socket "
+			"(check ListenStream= in the socket unit)",
+			n);
+		return -ENOTSOCK;
+	}
+	return taken;
 }
 
 /* Refuse to steal the path from a daemon that still answers on it. */
@@ -142,7 +149,8 @@ static int run(const struct config *config)
 	bool own_socket = false, created_dir = false;
 	int r;
 
-	if ((r = sd_event_default(&event)) < 0 || (r = setup_signals(event)) < 0)
+	/* Not sd_event_default(): that one calls gettid() on every iteration. */
+	if ((r = sd_event_new(&event)) < 0 || (r = setup_signals(event)) < 0)
 		return log_errno(LOG_ERR, r, "cannot set up the event loop");
 	server_init(&server, event, config);
 
