@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <syslog.h>
 #include <sys/types.h>
+#include <unistd.h>
 #include <json-c/json.h>
 
 #include "macro.h"
@@ -57,6 +58,11 @@ int ctx_fail(struct shmd_ctx *ctx, int err, const char *format, ...) _printf_(3,
 int ctx_finish(struct shmd_ctx *ctx, int err);
 /* Close the connection (not shutdown(): a forked child must not cut the parent's). */
 void ctx_disconnect(struct shmd_ctx *ctx);
+/* Was ctx connected by another process (we are a fork()ed child)? */
+static inline bool ctx_forked(const struct shmd_ctx *ctx)
+{
+	return ctx->pid != getpid();
+}
 /* Drop a connection inherited across fork() and connect if needed. 0 or -errno. */
 int ctx_ensure_connected(struct shmd_ctx *ctx);
 

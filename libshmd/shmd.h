@@ -174,12 +174,23 @@ int shmd_stat(struct shmd_ctx *ctx, const char *name, struct shmd_region **ret);
  * Listing: an iterator over the daemon's streamed reply.
  * prefix may be NULL or "" for all regions. While an iterator is open the
  * context may not be used for other calls (-EBUSY).
+ * shmd_list() waits for the daemon's first reply, so a refused listing fails
+ * here: -EINVAL (invalid prefix, or ctx or ret NULL), -EACCES, ... ; *ret is
+ * then left alone. Returns 0 and *ret (free it with shmd_list_free()). Since 0.1.
  */
 struct shmd_list;
 int shmd_list(struct shmd_ctx *ctx, const char *prefix, struct shmd_list **ret);
-/* 1 and *ret (unref it) for the next region, 0 at the end, or -errno. Since 0.1. */
+/*
+ * 1 and *ret (unref it) for the next region, 0 at the end, or -errno. After the
+ * end, 0 again; after a failure (a daemon error or a lost connection
+ * mid-stream: -ECONNRESET, a malformed reply: -EPROTO), the same -errno again.
+ * -EINVAL if list or ret is NULL. Since 0.1.
+ */
 int shmd_list_next(struct shmd_list *list, struct shmd_region **ret);
-/* Accepts NULL. An unfinished listing is drained or the connection dropped. Returns NULL. Since 0.1. */
+/*
+ * Accepts NULL. An unfinished listing is not drained: the connection is closed
+ * and the next call connects again. Returns NULL. Since 0.1.
+ */
 struct shmd_list *shmd_list_free(struct shmd_list *list);
 
 enum {
