@@ -190,10 +190,13 @@ static json_object *identity_to_json(const struct identity *id)
 	return o;
 }
 
-json_object *region_to_json(struct region *r)
+json_object *region_to_json(struct region *r, bool just_created)
 {
 	json_object *o = json_object_new_object();
-	unsigned seals = region_seals(r), foreign = seals & ~r->applied_seals;
+	/* Just made, with no fd handed out yet: seals and size are what we set. */
+	unsigned seals = just_created ? r->seals : region_seals(r);
+	unsigned foreign = seals & ~r->applied_seals;
+	uint64_t size = just_created ? r->size : region_refresh_size(r);
 
 	if (foreign & ~r->foreign_logged) {
 		char buf[128];
@@ -204,7 +207,7 @@ json_object *region_to_json(struct region *r)
 	}
 	json_add_name(o, "name", r->name);
 	json_object_object_add(o, "id", json_object_new_int64((int64_t)r->id));
-	json_object_object_add(o, "size", json_object_new_int64((int64_t)region_refresh_size(r)));
+	json_object_object_add(o, "size", json_object_new_int64((int64_t)size));
 	json_object_object_add(o, "uid", json_object_new_int64(r->uid));
 	json_object_object_add(o, "gid", json_object_new_int64(r->gid));
 	json_object_object_add(o, "mode", json_object_new_int(r->mode));

@@ -48,5 +48,8 @@ int param_access(struct call *call, const char *key, int *ret);
 /* The <key>/<key>Base64 pair; required: absence is an error. */
 int param_name(struct call *call, const char *key, bool is_prefix, bool required, char **ret);
 
-/* The Region object of the IDL, read fresh from the kernel (size, seals). */
-json_object *region_to_json(struct region *r);
+/*
+ * The Region object of the IDL, read fresh from the kernel (size, seals), except
+ * just_created: no one else can have changed them yet.
+ */
+json_object *region_to_json(struct region *r, bool just_created);

@@ -44,7 +44,7 @@ static struct region *lookup(struct call *call, char **ret_name)
 static int reply_region(struct call *call, struct region *r)
 {
 	json_object *p = json_object_new_object();
-	json_object_object_add(p, "region", region_to_json(r));
+	json_object_object_add(p, "region", region_to_json(r, false));
 	return call_reply(call, p, -1);
 }
 
@@ -63,7 +63,7 @@ static int handout(struct call *call, struct region *r, bool writable, int *ret)
 static int reply_with_fd(struct call *call, struct region *r, int fd, int created)
 {
 	json_object *p = json_object_new_object();
-	json_object_object_add(p, "region", region_to_json(r));
+	json_object_object_add(p, "region", region_to_json(r, created > 0));
 	if (created >= 0)
 		json_object_object_add(p, "created", json_object_new_boolean(created));
 	if (fd >= 0)
@@ -216,7 +216,7 @@ static int list_next(struct connection *c, void *userdata)
 		return 0;
 	}
 	json_object *p = json_object_new_object();
-	json_object_object_add(p, "region", region_to_json(r));
+	json_object_object_add(p, "region", region_to_json(r, false));
 	s->pos++;
 	bool last = !list_advance(c->server, s);
 	connection_send(c, vl_reply_new(p, !last), -1);

@@ -22,6 +22,22 @@
 
 static bool use_noexec_seal = true;
 
+/*
+ * What a new memfd looks like before we touch it (learnt from the probe): its inode's
+ * owner, group and mode and the seals already in force. Steps that would not change
+ * anything are skipped on Create: every syscall is ~1 us on a VM.
+ */
+static struct {
+	bool known;
+	uid_t uid;
+	gid_t gid;
+	mode_t mode;
+	unsigned seals;
+} fresh;
+
+/* /proc/self/fd as an O_PATH directory: re-opening "N" below it walks a shorter path. */
+static int proc_fd_dir = -1;
+
 uint64_t now_usec(void)
 {
 	struct timespec ts;
@@ -48,21 +64,34 @@ static int memfd_for(const char *name)
 
 bool region_probe_noexec_seal(void)
 {
-	int fd = memfd_for("probe");
-	safe_close(fd);
+	_cleanup_close_ int fd = memfd_for("probe");
+	struct stat st;
+	int seals;
+
+	if (fd >= 0 && fstat(fd, &st) == 0 && (seals = fcntl(fd, F_GET_SEALS)) >= 0)
+		fresh = (typeof(fresh)){ true, st.st_uid, st.st_gid, st.st_mode & 07777,
+					 (unsigned)seals };
+	if (proc_fd_dir < 0)
+		proc_fd_dir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	return use_noexec_seal;
 }
 
-/* Mirror owner, group and mode on the inode, so re-opens through /proc are judged alike. */
-static int inode_set_access(int fd, uid_t uid, gid_t gid, mode_t mode)
+/*
+ * Mirror owner, group and mode on the inode, so re-opens through /proc are judged alike.
+ * is_new: the memfd was just made, so the inode is as the probe saw one.
+ */
+static int inode_set_access(int fd, uid_t uid, gid_t gid, mode_t mode, bool is_new)
 {
-	if (fchown(fd, uid, gid) < 0) {
+	bool chown_needed = !is_new || !fresh.known || uid != fresh.uid || gid != fresh.gid;
+	bool chmod_needed = !is_new || !fresh.known || mode != fresh.mode;
+
+	if (chown_needed && fchown(fd, uid, gid) < 0) {
 		/* An unprivileged daemon (tests, development) cannot give inodes away. */
 		if (errno != EPERM || geteuid() == 0)
 			return negative_errno();
 		log_debug("cannot chown region inode to %u:%u (unprivileged daemon)", uid, gid);
 	}
-	if (fchmod(fd, mode) < 0)
+	if (chmod_needed && fchmod(fd, mode) < 0)
 		return negative_errno();
 	return 0;
 }
@@ -80,14 +109,18 @@ static int region_setup(struct region *r, const struct region_params *p, const c
 	if (ftruncate(fd, (off_t)p->size) < 0)
 		return negative_errno();
 	*failed_op = "fchown";
-	int ret = inode_set_access(fd, p->uid, p->gid, p->mode);
+	int ret = inode_set_access(fd, p->uid, p->gid, p->mode, true);
 	if (ret < 0)
 		return ret;
 	*failed_op = "F_ADD_SEALS";
 	if (seals && fcntl(fd, F_ADD_SEALS, seals) < 0)
 		return negative_errno();
-	/* Everything in force now is ours, including MFD_NOEXEC_SEAL's F_SEAL_EXEC. */
-	r->applied_seals = region_seals(r);
+	/*
+	 * Everything in force now is ours, including MFD_NOEXEC_SEAL's F_SEAL_EXEC: what a
+	 * new memfd has plus what we added (no one else holds this fd yet).
+	 */
+	r->seals = fresh.known ? fresh.seals | seals : region_seals(r);
+	r->applied_seals = r->seals;
 	return 0;
 }
 
@@ -132,21 +165,39 @@ void region_free(struct region *r)
 
 int region_open(const struct region *r, bool writable)
 {
+	int flags = (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC;
 	char path[64];
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", r->fd);
-	int fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	int fd;
+
+	/* A new open file description either way, judged by the inode's owner and mode. */
+	if (proc_fd_dir >= 0) {
+		snprintf(path, sizeof(path), "%d", r->fd);
+		fd = openat(proc_fd_dir, path, flags);
+	} else {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", r->fd);
+		fd = open(path, flags);
+	}
 	return fd >= 0 ? fd : negative_errno();
 }
 
-unsigned region_seals(const struct region *r)
+unsigned region_seals(struct region *r)
 {
+	/* Seals are never removed: once F_SEAL_SEAL is in force the set is final. */
+	if (r->seals & F_SEAL_SEAL)
+		return r->seals;
 	int s = fcntl(r->fd, F_GET_SEALS);
-	return s >= 0 ? (unsigned)s : r->applied_seals;
+	if (s >= 0)
+		r->seals = (unsigned)s;
+	return s >= 0 ? (unsigned)s : r->seals | r->applied_seals;
 }
 
 uint64_t region_refresh_size(struct region *r)
 {
 	struct stat st;
+
+	/* Sealed against growing and shrinking (seals stay): the size cannot have changed. */
+	if ((r->seals & (F_SEAL_GROW | F_SEAL_SHRINK)) == (F_SEAL_GROW | F_SEAL_SHRINK))
+		return r->size;
 	if (fstat(r->fd, &st) == 0 && (uint64_t)st.st_size != r->size) {
 		r->size = (uint64_t)st.st_size;
 		r->changed_usec = now_usec();
@@ -169,13 +220,14 @@ int region_add_seals(struct region *r, unsigned seals)
 	if (fcntl(r->fd, F_ADD_SEALS, seals) < 0)
 		return negative_errno();
 	r->applied_seals |= seals;
+	r->seals |= seals;
 	r->changed_usec = now_usec();
 	return 0;
 }
 
 int region_set_access(struct region *r, uid_t uid, gid_t gid, mode_t mode)
 {
-	int ret = inode_set_access(r->fd, uid, gid, mode);
+	int ret = inode_set_access(r->fd, uid, gid, mode, false);
 	if (ret < 0)
 		return ret;
 	r->uid = uid;

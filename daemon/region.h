@@ -34,6 +34,7 @@ struct region {
 	uint64_t created_usec;
 	uint64_t changed_usec;
 	unsigned applied_seals;	 /* seals the daemon added (F_SEAL_*) */
+	unsigned seals;		 /* seals in force when last read from the kernel */
 	unsigned foreign_logged; /* foreign seals already reported in the log */
 	bool fixed;
 	uint8_t state;
@@ -50,7 +51,10 @@ struct region_params {
 	struct identity creator;
 };
 
-/* Probe once at start: does memfd_create() take MFD_NOEXEC_SEAL? */
+/*
+ * Probe once at start: does memfd_create() take MFD_NOEXEC_SEAL? Also learns what a new
+ * memfd looks like and opens /proc/self/fd for region_open().
+ */
 bool region_probe_noexec_seal(void);
 
 /*
@@ -63,9 +67,12 @@ void region_free(struct region *r);
 /* A fresh open file description of the memfd (re-open through /proc/self/fd). fd or -errno. */
 int region_open(const struct region *r, bool writable);
 
-/* Seals in force, from the kernel. */
-unsigned region_seals(const struct region *r);
-/* Current size from the kernel (a read-write holder may have resized it). */
+/* Seals in force, from the kernel (unless F_SEAL_SEAL made them final). */
+unsigned region_seals(struct region *r);
+/*
+ * Current size from the kernel (a read-write holder may have resized it), unless the
+ * seals last read forbid both growing and shrinking.
+ */
 uint64_t region_refresh_size(struct region *r);
 
 /* -EPERM when sealed. */
