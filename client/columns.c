@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,15 +111,76 @@ static int size_json(const void *row, json_object *obj)
 	return add_int(obj, "size", (int64_t)shmd_region_get_size(R(row)));
 }
 
+/*
+ * uid/gid -> name, remembered: getpwuid()/getgrgid() open and scan /etc/passwd
+ * or /etc/group (or ask NSS) on every call, five syscalls a row, while a listing
+ * has only a few distinct owners. NULL means "no such id" (remembered too).
+ */
+struct id_name {
+	unsigned id;
+	char *name;
+};
+
+#define ID_CACHE_SIZE 64
+
+struct id_cache {
+	struct id_name entries[ID_CACHE_SIZE];
+	size_t n;
+	size_t next; /* the entry to replace when full */
+};
+
+static struct id_cache user_cache, group_cache;
+
+static const char *id_cache_lookup(struct id_cache *c, unsigned id, bool is_group)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->entries[i].id == id)
+			return c->entries[i].name;
+
+	const char *found;
+	if (is_group) {
+		struct group *gr = getgrgid((gid_t)id);
+		found = gr ? gr->gr_name : NULL;
+	} else {
+		struct passwd *pw = getpwuid((uid_t)id);
+		found = pw ? pw->pw_name : NULL;
+	}
+	char *name = found ? strdup(found) : NULL;
+	if (found && !name)
+		return found; /* out of memory: use it once, uncached */
+
+	struct id_name *e;
+	if (c->n < ID_CACHE_SIZE) {
+		e = &c->entries[c->n++];
+	} else {
+		e = &c->entries[c->next];
+		c->next = (c->next + 1) % ID_CACHE_SIZE;
+		free(e->name);
+	}
+	e->id = id;
+	e->name = name;
+	return name;
+}
+
+static const char *user_lookup(uid_t uid)
+{
+	return id_cache_lookup(&user_cache, (unsigned)uid, false);
+}
+
+static const char *group_lookup(gid_t gid)
+{
+	return id_cache_lookup(&group_cache, (unsigned)gid, true);
+}
+
 static char *user_name(uid_t uid)
 {
-	struct passwd *pw = getpwuid(uid);
-	return pw ? strdup(pw->pw_name) : strdup_printf("%u", (unsigned)uid);
+	const char *name = user_lookup(uid);
+	return name ? strdup(name) : strdup_printf("%u", (unsigned)uid);
 }
 static char *group_name(gid_t gid)
 {
-	struct group *gr = getgrgid(gid);
-	return gr ? strdup(gr->gr_name) : strdup_printf("%u", (unsigned)gid);
+	const char *name = group_lookup(gid);
+	return name ? strdup(name) : strdup_printf("%u", (unsigned)gid);
 }
 
 static char *owner_text(const void *row, const struct table_format *fmt)
@@ -127,8 +189,7 @@ static char *owner_text(const void *row, const struct table_format *fmt)
 }
 static int owner_json(const void *row, json_object *obj)
 {
-	struct passwd *pw = getpwuid(shmd_region_get_uid(R(row)));
-	if (add_string(obj, "owner", pw ? pw->pw_name : NULL) < 0)
+	if (add_string(obj, "owner", user_lookup(shmd_region_get_uid(R(row)))) < 0)
 		return -ENOMEM;
 	return add_int(obj, "uid", shmd_region_get_uid(R(row)));
 }
@@ -139,8 +200,7 @@ static char *group_text(const void *row, const struct table_format *fmt)
 }
 static int group_json(const void *row, json_object *obj)
 {
-	struct group *gr = getgrgid(shmd_region_get_gid(R(row)));
-	if (add_string(obj, "group", gr ? gr->gr_name : NULL) < 0)
+	if (add_string(obj, "group", group_lookup(shmd_region_get_gid(R(row)))) < 0)
 		return -ENOMEM;
 	return add_int(obj, "gid", shmd_region_get_gid(R(row)));
 }
