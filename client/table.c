@@ -18,8 +18,21 @@ struct table {
 	char **cells; /* n_rows * n_columns, row-major */
 	size_t n_rows;
 	size_t allocated;
-	json_object *rows; /* with fmt.json */
+	/*
+	 * With fmt.json: the rows already rendered as the elements of the pretty
+	 * array json_print() would print, so that no tree of 10,000 objects is
+	 * kept (json-c spends more time allocating that tree than printing it).
+	 */
+	char *json;
+	size_t json_len;
+	size_t json_allocated;
 };
+
+/* The house JSON style (see json_print()). */
+#define JSON_FLAGS                                                                                 \
+	(JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
+/* json-c's pretty printer indents by two spaces a level; rows sit at level 2. */
+#define ROW_INDENT "    "
 
 static const struct table_column *column_find(const struct table_column *all, size_t n_all,
 					      const char *name, size_t len)
@@ -93,11 +106,6 @@ struct table *table_new(const struct table_column *const *columns, size_t n_colu
 	t->columns = columns;
 	t->n_columns = n_columns;
 	t->fmt = *fmt;
-	if (fmt->json) {
-		t->rows = json_object_new_array();
-		if (!t->rows)
-			return table_free(t);
-	}
 	return t;
 }
 
@@ -105,10 +113,11 @@ struct table *table_free(struct table *t)
 {
 	if (!t)
 		return NULL;
-	for (size_t i = 0; i < t->n_rows * t->n_columns; i++)
+	/* With fmt.json, rows are counted but have no cells. */
+	for (size_t i = 0; t->cells && i < t->n_rows * t->n_columns; i++)
 		free(t->cells[i]);
 	free(t->cells);
-	json_object_put(t->rows);
+	free(t->json);
 	free(t);
 	return NULL;
 }
@@ -126,14 +135,54 @@ static json_object *row_to_json(const struct table_column *const *columns, size_
 	return TAKE_PTR(obj);
 }
 
+static int json_append(struct table *t, const char *s, size_t len)
+{
+	if (t->json_allocated - t->json_len < len) {
+		size_t n = MAX(t->json_allocated * 2, t->json_len + len + 4096);
+		char *p = realloc(t->json, n);
+		if (!p)
+			return -ENOMEM;
+		t->json = p;
+		t->json_allocated = n;
+	}
+	memcpy(t->json + t->json_len, s, len);
+	t->json_len += len;
+	return 0;
+}
+
+/* Append one row as an element of the "regions" array: indented, after a comma. */
+static int table_add_json(struct table *t, const void *row)
+{
+	_cleanup_json_ json_object *obj = row_to_json(t->columns, t->n_columns, row);
+	if (!obj)
+		return -ENOMEM;
+	const char *s = json_object_to_json_string_ext(obj, JSON_FLAGS);
+	if (!s)
+		return -ENOMEM;
+
+	size_t old_len = t->json_len;
+	int r = t->n_rows > 0 ? json_append(t, ",\n" ROW_INDENT, 2 + strlen(ROW_INDENT)) :
+				json_append(t, ROW_INDENT, strlen(ROW_INDENT));
+	/* Strings are escaped, so every newline is json-c's: indent the line after it. */
+	for (const char *nl; r >= 0 && (nl = strchr(s, '\n')); s = nl + 1) {
+		r = json_append(t, s, (size_t)(nl - s));
+		if (r >= 0)
+			r = json_append(t, "\n" ROW_INDENT, 1 + strlen(ROW_INDENT));
+	}
+	if (r >= 0)
+		r = json_append(t, s, strlen(s));
+	if (r < 0) {
+		t->json_len = old_len;
+		return r;
+	}
+	t->n_rows++;
+	return 0;
+}
+
 int table_add(struct table *t, const void *row)
 {
-	if (t->fmt.json) {
-		json_object *obj = row_to_json(t->columns, t->n_columns, row);
-		if (!obj)
-			return -ENOMEM;
-		return json_object_array_add(t->rows, obj) < 0 ? -ENOMEM : 0;
-	}
+	if (t->fmt.json)
+		return table_add_json(t, row);
 
 	if (t->n_rows == t->allocated) {
 		size_t n = t->allocated ? t->allocated * 2 : 16;
@@ -203,11 +252,15 @@ static void print_line(const struct table *t, FILE *f, const char *const *texts,
 int table_print(struct table *t, FILE *f, const char *json_key)
 {
 	if (t->fmt.json) {
-		_cleanup_json_ json_object *top = json_object_new_object();
-		if (!top)
+		/* What json_print() prints for { json_key: [ rows ] }. */
+		_cleanup_json_ json_object *key = json_object_new_string(json_key);
+		if (!key)
 			return -ENOMEM;
-		json_object_object_add(top, json_key, json_object_get(t->rows));
-		return json_print(top, f);
+		fprintf(f, "{\n  %s: [\n", json_object_to_json_string_ext(key, JSON_FLAGS));
+		if (t->json_len > 0)
+			fwrite(t->json, 1, t->json_len, f);
+		fputs(t->n_rows > 0 ? "\n  ]\n}\n" : "  ]\n}\n", f);
+		return fflush(f) == 0 && !ferror(f) ? 0 : -EIO;
 	}
 
 	_cleanup_free_ size_t *widths = calloc(t->n_columns, sizeof(size_t));
@@ -265,9 +318,7 @@ int table_print_record(const struct table_column *const *columns, size_t n_colum
 
 int json_print(json_object *obj, FILE *f)
 {
-	const char *s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
-								    JSON_C_TO_STRING_SPACED |
-								    JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *s = json_object_to_json_string_ext(obj, JSON_FLAGS);
 
 	if (!s)
 		return -ENOMEM;

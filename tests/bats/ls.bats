@@ -94,6 +94,21 @@ vm2/ram"
 	jq -e '.regions[0].size == 1610612736' <<<"$output"
 }
 
+@test "ls: --json is pretty-printed two spaces a level, rows in one array" {
+	make_regions
+	run shmctl ls --json
+	assert_success
+	# Every region has a seal (exec), so no empty array, where jq and json-c differ.
+	jq -e '[.regions[].seals | length > 0] | all' <<<"$output"
+	diff -u <(jq --indent 2 . <<<"$output") <(printf '%s\n' "$output")
+	run shmctl ls --json nothing/
+	assert_success
+	assert_output '{
+  "regions": [
+  ]
+}'
+}
+
 @test "ls: --json with --output carries only those keys, typed" {
 	shmctl create a 4K --fixed
 	run shmctl ls --json -o NAME,FIXED,MODE,ID,CPID,CUID,UNIT,STATE,FSEALS,CHANGED
