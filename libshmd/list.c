@@ -139,6 +139,11 @@ _export_ int shmd_list(struct shmd_ctx *ctx, const char *prefix, struct shmd_lis
 
 static int do_list_next(struct shmd_list *l, struct shmd_region **ret)
 {
+	if (l->first && ctx_forked(l->ctx)) {
+		/* The parent's listing, even the reply already read, is not the child's. */
+		l->first = shmd_region_unref(l->first);
+		list_finish(l, -ECONNRESET);
+	}
 	if (l->first) {
 		*ret = TAKE_PTR(l->first);
 		return 1;
