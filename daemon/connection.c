@@ -10,12 +10,20 @@
 #include "methods.h"
 #include "server.h"
 
-/* Stream replies sent per loop iteration before other connections get a turn. */
-#define STREAM_BATCH 64
+/*
+ * A stream (List) is coalesced: its replies are gathered into one buffer and written
+ * with one sendmsg() per ~64 KiB, one such write per loop iteration before other
+ * connections get a turn. STREAM_FILL stays below the smallest --max-output-bytes
+ * (64 KiB) by more than one reply, so a stream never trips the output bound by itself:
+ * it is paced by the reader instead (and dropped after --message-timeout without
+ * progress, like any other unread output).
+ */
+#define STREAM_CHUNK (64 * 1024)
+#define STREAM_FILL (STREAM_CHUNK - 4096)
 
 struct out_chunk {
 	struct out_chunk *next;
-	size_t len, off;
+	size_t len, off, cap;
 	int fd; /* travels with the first byte of this chunk */
 	char data[];
 };
@@ -42,19 +50,30 @@ static void kill_connection(struct connection *c, const char *why)
 
 static int queue_append(struct connection *c, const char *data, size_t len, int fd)
 {
-	struct out_chunk *ch = malloc(sizeof(*ch) + len);
-	if (!ch) {
-		safe_close(fd);
-		kill_connection(c, "out of memory");
-		return -ENOMEM;
+	struct out_chunk *t = c->out_tail;
+
+	if (!c->out_head)
+		c->output_since = now_mono(); /* output pending from now on */
+	if (fd < 0 && t && t->cap - t->len >= len) {
+		/* No fd: the bytes may join the tail chunk (its fd stays with its first byte). */
+		memcpy(t->data + t->len, data, len);
+		t->len += len;
+	} else {
+		size_t cap = MAX(len, c->corked ? (size_t)STREAM_CHUNK : len);
+		struct out_chunk *ch = malloc(sizeof(*ch) + cap);
+		if (!ch) {
+			safe_close(fd);
+			kill_connection(c, "out of memory");
+			return -ENOMEM;
+		}
+		*ch = (struct out_chunk){ .len = len, .cap = cap, .fd = fd };
+		memcpy(ch->data, data, len);
+		if (t)
+			t->next = ch;
+		else
+			c->out_head = ch;
+		c->out_tail = ch;
 	}
-	*ch = (struct out_chunk){ .len = len, .fd = fd };
-	memcpy(ch->data, data, len);
-	if (c->out_tail)
-		c->out_tail->next = ch;
-	else
-		c->out_head = ch;
-	c->out_tail = ch;
 	c->out_bytes += len;
 	c->out_fds += fd >= 0;
 
@@ -84,6 +103,8 @@ static void flush(struct connection *c)
 			ch->fd = safe_close(ch->fd);
 			c->out_fds--;
 		}
+		if (n > 0)
+			c->output_since = now_mono(); /* the reader made progress */
 		ch->off += (size_t)n;
 		c->out_bytes -= (size_t)n;
 		if (ch->off < ch->len)
@@ -101,7 +122,6 @@ int connection_send(struct connection *c, json_object *msg, int fd)
 	_cleanup_close_ int owned = fd;
 	_cleanup_free_ char *data = NULL;
 	size_t len;
-	ssize_t n = 0;
 
 	if (c->dead)
 		return -ECONNRESET;
@@ -109,7 +129,17 @@ int connection_send(struct connection *c, json_object *msg, int fd)
 		kill_connection(c, "out of memory");
 		return -ENOMEM;
 	}
-	if (c->out_head)
+	return connection_send_text(c, data, len, TAKE_FD(owned));
+}
+
+int connection_send_text(struct connection *c, const char *data, size_t len, int fd)
+{
+	_cleanup_close_ int owned = fd;
+	ssize_t n = 0;
+
+	if (c->dead)
+		return -ECONNRESET;
+	if (c->out_head || c->corked)
 		return queue_append(c, data, len, TAKE_FD(owned));
 
 	/* Fast path: one sendmsg() per reply. */
@@ -138,11 +168,15 @@ static void stream_end(struct connection *c)
 	c->stream = (struct stream){};
 }
 
+/* Gather stream replies up to STREAM_FILL queued bytes, then write them at once. */
 static void pump(struct connection *c)
 {
-	for (unsigned i = 0; i < STREAM_BATCH && c->stream.next && !c->out_head && !c->dead; i++)
+	c->corked = true;
+	while (c->stream.next && c->out_bytes < STREAM_FILL && !c->dead)
 		if (c->stream.next(c, c->stream.state) <= 0)
 			stream_end(c);
+	c->corked = false;
+	flush(c);
 }
 
 void connection_close_after_flush(struct connection *c)
@@ -172,8 +206,10 @@ static void run(struct connection *c)
 {
 	while (!c->dead) {
 		if (c->stream.next) {
-			pump(c);
-			if (c->stream.next)
+			/* The rest waits for EPOLLOUT: one chunk per turn. */
+			if (c->out_bytes < STREAM_FILL)
+				pump(c);
+			if (c->stream.next || c->dead)
 				return;
 			continue;
 		}
@@ -244,6 +280,9 @@ static void update_timer(struct connection *c)
 	c->message_done = false;
 	if (c->closing)
 		deadline = MIN(deadline, c->closing_since + l->message_timeout_usec);
+	/* Replies (or a stream) the peer does not read: no progress for as long, and it goes. */
+	if (c->out_head)
+		deadline = MIN(deadline, c->output_since + l->message_timeout_usec);
 	if (l->idle_timeout_usec && reading(c) && !c->out_head)
 		deadline = MIN(deadline, c->last_request + l->idle_timeout_usec);
 
@@ -294,6 +333,11 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	else if (c->partial_since)
 		log_notice("pid %d stalled in the middle of a message, disconnecting",
 			   c->peer.cred.pid);
+	else if (c->out_head)
+		log_notice("pid %d read none of its replies (%zu bytes pending) for %llu s, "
+			   "disconnecting",
+			   c->peer.cred.pid, c->out_bytes,
+			   (unsigned long long)(c->server->limits.message_timeout_usec / 1000000u));
 	else
 		log_info("pid %d idle, disconnecting", c->peer.cred.pid);
 	connection_free(c);
@@ -315,7 +359,7 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 	return 0;
 }
 
-int connection_new(struct server *s, int fd)
+int connection_new(struct server *s, int fd, const struct ucred *cred)
 {
 	struct connection *c = calloc(1, sizeof(*c));
 	if (!c) {
@@ -332,7 +376,7 @@ int connection_new(struct server *s, int fd)
 	s->connections = c;
 	s->n_connections++;
 
-	int r = peer_init(&c->peer, fd);
+	int r = peer_init(&c->peer, fd, cred);
 	if (r >= 0)
 		r = sd_event_add_io(s->event, &c->io, fd, EPOLLIN, on_io, c);
 	if (r < 0) {

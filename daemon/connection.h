@@ -15,8 +15,9 @@ struct connection;
 
 /*
  * A reply stream (List): next() sends one reply and returns 1 while more follow, 0 after
- * the last one. It is called only when the output queue is empty, so a stream of
- * thousands of replies never sits in memory at once.
+ * the last one. It is called only while the output queue holds less than ~64 KiB, so a
+ * stream of thousands of replies never sits in memory at once; its replies are written
+ * ~64 KiB at a time.
  */
 struct stream {
 	int (*next)(struct connection *c, void *state);
@@ -39,14 +40,16 @@ struct connection {
 	uint64_t partial_since; /* CLOCK_MONOTONIC; 0: no partial message pending */
 	uint64_t last_request;
 	uint64_t closing_since;
-	bool message_done; /* a message completed since the timer was last computed */
+	uint64_t output_since; /* output pending and no byte of it written since */
+	bool message_done;     /* a message completed since the timer was last computed */
 	bool eof;
 	bool closing; /* flush what is queued, then hang up */
+	bool corked;  /* a stream is gathering replies: queue them, do not write yet */
 	bool dead;
 };
 
-/* Take over an accepted socket. 0 or -errno (the fd is closed on error). */
-int connection_new(struct server *s, int fd);
+/* Take over an accepted socket (cred: its SO_PEERCRED). 0 or -errno (fd closed on error). */
+int connection_new(struct server *s, int fd, const struct ucred *cred);
 void connection_free(struct connection *c);
 
 /*
@@ -54,6 +57,9 @@ void connection_free(struct connection *c);
  * when possible, else queued. A full queue or a dead peer marks the connection dead.
  */
 int connection_send(struct connection *c, json_object *msg, int fd);
+
+/* The same for a message already serialised (len includes its NUL terminator). */
+int connection_send_text(struct connection *c, const char *data, size_t len, int fd);
 
 /* Start streaming replies; the connection reads no further requests until it ends. */
 void connection_start_stream(struct connection *c, const struct stream *s);

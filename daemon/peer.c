@@ -14,12 +14,21 @@
 
 static int read_groups(struct peer *p, int fd)
 {
-	socklen_t len = 0;
+	gid_t few[32];
+	socklen_t len = sizeof(few);
 
-	/* The first call reports the size needed (ERANGE). */
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, NULL, &len) == 0 || errno != ERANGE)
+	/* Most peers have few groups: one call. More report the size needed (ERANGE). */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, few, &len) == 0) {
+		if (len == 0)
+			return 0;
+		p->groups = malloc(len);
+		if (!p->groups)
+			return -ENOMEM;
+		memcpy(p->groups, few, len);
+		p->n_groups = len / sizeof(gid_t);
 		return 0;
-	if (len == 0)
+	}
+	if (errno != ERANGE || len == 0)
 		return 0;
 	p->groups = malloc(len);
 	if (!p->groups)
@@ -53,14 +62,12 @@ static void read_unit(struct peer *p, int fd)
 	p->unit = intern_ref(unit);
 }
 
-int peer_init(struct peer *p, int fd)
+int peer_init(struct peer *p, int fd, const struct ucred *cred)
 {
-	socklen_t len = sizeof(p->cred);
 	int one = 1;
 
-	*p = (struct peer){};
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &p->cred, &len) < 0)
-		return negative_errno();
+	/* The caller read SO_PEERCRED already (for the connection limits). */
+	*p = (struct peer){ .cred = *cred };
 	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0)
 		return negative_errno();
 	int r = read_groups(p, fd);

@@ -30,7 +30,7 @@ struct caller {
 
 /* Read SO_PEERCRED, SO_PEERGROUPS, the unit (verified against SO_PEERPIDFD) and turn on
  * SO_PASSCRED so every later message carries SCM_CREDENTIALS. 0 or -errno. */
-int peer_init(struct peer *p, int fd);
+int peer_init(struct peer *p, int fd, const struct ucred *cred);
 void peer_done(struct peer *p);
 
 /*

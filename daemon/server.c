@@ -19,6 +19,7 @@
 
 /* How long the listeners rest when accept() runs out of fds, rather than spin on EMFILE. */
 #define ACCEPT_PAUSE_USEC 100000
+#define ACCEPT_BATCH 32
 
 /* CONFIG_ANON_VMA_NAME: naming a private anonymous page works, or EINVAL says it is absent. */
 static bool probe_anon_vma_name(void)
@@ -34,6 +35,8 @@ static bool probe_anon_vma_name(void)
 	return ok;
 }
 
+static int on_accept_resume(sd_event_source *src, uint64_t usec, void *userdata);
+
 int server_init(struct server *s, sd_event *event, const struct config *config)
 {
 	*s = (struct server){ .event = sd_event_ref(event), .config = config };
@@ -42,7 +45,15 @@ int server_init(struct server *s, sd_event *event, const struct config *config)
 	s->started_usec = now_usec();
 	s->noexec_seal = region_probe_noexec_seal();
 	s->anon_vma_name = probe_anon_vma_name();
-	return 0;
+	/*
+	 * Made now, disabled: sd-event opens its CLOCK_MONOTONIC timerfd with the first such
+	 * source, so the daemon's fd count does not change when a connection's timer is armed.
+	 */
+	int r = sd_event_add_time(event, &s->accept_pause, CLOCK_MONOTONIC, UINT64_MAX, 0,
+				  on_accept_resume, s);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(s->accept_pause, SD_EVENT_OFF);
+	return r;
 }
 
 long server_admin_gid(const struct server *s)
@@ -91,9 +102,9 @@ static void pause_accepting(struct server *s)
 	sd_event_source_set_enabled(s->accept_pause, SD_EVENT_ONESHOT);
 }
 
-static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+/* Accept one connection; false when there is none (or accepting must pause). */
+static bool accept_one(struct server *s, int fd)
 {
-	struct server *s = userdata;
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 	const char *limit;
@@ -101,26 +112,38 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
 
 	int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (cfd < 0) {
-		if (errno == EMFILE || errno == ENFILE)
+		int err = errno;
+		if (err == EMFILE || err == ENFILE)
 			pause_accepting(s);
-		else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-			log_warning("accept: %m");
-		return 0;
+		else if (err != EAGAIN && err != EINTR && err != ECONNABORTED)
+			log_errno(LOG_WARNING, err, "accept");
+		return err == ECONNABORTED || err == EINTR;
 	}
 	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
 		safe_close(cfd);
-		return 0;
+		return true;
 	}
 	limit = limits_check_connection(s, cred.uid, &max);
 	if (limit) {
 		log_notice("refusing connection of uid %u pid %d: %s limit (%llu) reached",
 			   cred.uid, cred.pid, limit, (unsigned long long)max);
 		reject(cfd, limit, max);
-		return 0;
+		return true;
 	}
-	int r = connection_new(s, cfd);
+	int r = connection_new(s, cfd, &cred);
 	if (r < 0)
 		log_errno(LOG_WARNING, r, "cannot set up connection of pid %d", cred.pid);
+	return true;
+}
+
+/*
+ * Take what the backlog holds (up to ACCEPT_BATCH) in one wakeup, so a burst of
+ * connections costs one epoll_wait() and is counted by Status as soon as it is queued.
+ */
+static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+{
+	for (unsigned i = 0; i < ACCEPT_BATCH && accept_one(userdata, fd); i++)
+		;
 	return 0;
 }
 
