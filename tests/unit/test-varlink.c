@@ -98,8 +98,9 @@ static void test_limits(void)
 	vl_reader_done(&r);
 
 	vl_reader_init(&r, 100);
-	send_raw(a, "[1,2]\0{\"a\":1,}\0{\"a\":\"\xff\"}\0", 28);
-	ok(vl_reader_fill(&r, b, false) == 28, "read bad messages");
+	static const char bad[] = "[1,2]\0{\"a\":1,}\0{\"a\":\"\xff\"}\0";
+	send_raw(a, bad, sizeof(bad) - 1);
+	ok(vl_reader_fill(&r, b, false) == (ssize_t)sizeof(bad) - 1, "read bad messages");
 	is_int(vl_reader_next(&r, &m, NULL, NULL), -EBADMSG, "non-object refused");
 	is_int(vl_reader_next(&r, &m, NULL, NULL), -EBADMSG, "trailing comma refused (strict)");
 	is_int(vl_reader_next(&r, &m, NULL, NULL), -EBADMSG, "invalid UTF-8 refused");
