@@ -179,20 +179,149 @@ int param_name(struct call *call, const char *key, bool is_prefix, bool required
 	return r;
 }
 
-static json_object *identity_to_json(const struct identity *id)
+void text_init(struct text *t)
 {
-	json_object *o = json_object_new_object();
-	json_object_object_add(o, "uid", json_object_new_int64(id->uid));
-	json_object_object_add(o, "gid", json_object_new_int64(id->gid));
-	json_object_object_add(o, "pid", json_object_new_int64(id->pid));
-	if (id->unit)
-		json_object_object_add(o, "unit", json_object_new_string(id->unit));
-	return o;
+	*t = (struct text){ .p = t->stack, .cap = sizeof(t->stack) };
 }
 
-json_object *region_to_json(struct region *r, bool just_created)
+void text_done(struct text *t)
 {
-	json_object *o = json_object_new_object();
+	if (t->p != t->stack)
+		free(t->p);
+	text_init(t);
+}
+
+static bool text_reserve(struct text *t, size_t n)
+{
+	if (t->oom)
+		return false;
+	if (t->cap - t->len > n)
+		return true;
+	size_t cap = MAX(t->cap * 2, t->len + n + 1);
+	char *p = t->p == t->stack ? malloc(cap) : realloc(t->p, cap);
+	if (!p) {
+		t->oom = true;
+		return false;
+	}
+	if (t->p == t->stack)
+		memcpy(p, t->stack, t->len);
+	t->p = p;
+	t->cap = cap;
+	return true;
+}
+
+void text_add(struct text *t, const char *s, size_t n)
+{
+	if (!text_reserve(t, n))
+		return;
+	memcpy(t->p + t->len, s, n);
+	t->len += n;
+	t->p[t->len] = '\0';
+}
+
+#define text_lit(t, s) text_add(t, s, sizeof(s) - 1)
+
+void text_uint(struct text *t, uint64_t v)
+{
+	char buf[24], *e = buf + sizeof(buf), *p = e;
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10));
+	text_add(t, p, (size_t)(e - p));
+}
+
+/* A JSON string, escaped as json-c does with JSON_C_TO_STRING_NOSLASHESCAPE. */
+static void text_string(struct text *t, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	if (!text_reserve(t, n * 6 + 2))
+		return;
+	char *o = t->p + t->len;
+	*o++ = '"';
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		const char *esc = NULL;
+		switch (c) {
+		case '"':
+			esc = "\\\"";
+			break;
+		case '\\':
+			esc = "\\\\";
+			break;
+		case '\b':
+			esc = "\\b";
+			break;
+		case '\f':
+			esc = "\\f";
+			break;
+		case '\n':
+			esc = "\\n";
+			break;
+		case '\r':
+			esc = "\\r";
+			break;
+		case '\t':
+			esc = "\\t";
+			break;
+		}
+		if (esc) {
+			*o++ = esc[0];
+			*o++ = esc[1];
+		} else if (c < 0x20) {
+			memcpy(o, "\\u00", 4);
+			o[4] = hex[c >> 4];
+			o[5] = hex[c & 15];
+			o += 6;
+		} else {
+			*o++ = (char)c;
+		}
+	}
+	*o++ = '"';
+	t->len = (size_t)(o - t->p);
+	t->p[t->len] = '\0';
+}
+
+/* "name":"..." when valid UTF-8, else "nameBase64":"..." (as json_add_name()). */
+static void text_name(struct text *t, const char *key, const char *name)
+{
+	size_t len = strlen(name);
+
+	text_lit(t, "\"");
+	text_add(t, key, strlen(key));
+	if (utf8_is_valid(name, len)) {
+		text_lit(t, "\":");
+		text_string(t, name, len);
+		return;
+	}
+	_cleanup_free_ char *enc = base64_encode(name, len);
+	if (!enc) {
+		t->oom = true;
+		return;
+	}
+	text_lit(t, "Base64\":");
+	text_string(t, enc, strlen(enc));
+}
+
+static void text_seals(struct text *t, unsigned seals)
+{
+	bool first = true;
+
+	text_lit(t, "[");
+	for (unsigned bit = 1; bit <= SHMD_SEAL_ALL; bit <<= 1) {
+		const char *name = seal_to_string(bit);
+		if (!(seals & bit) || !name)
+			continue;
+		if (!first)
+			text_lit(t, ",");
+		first = false;
+		text_string(t, name, strlen(name));
+	}
+	text_lit(t, "]");
+}
+
+void text_region(struct text *t, struct region *r, bool just_created)
+{
 	/* Just made, with no fd handed out yet: seals and size are what we set. */
 	unsigned seals = just_created ? r->seals : region_seals(r);
 	unsigned foreign = seals & ~r->applied_seals;
@@ -205,18 +334,55 @@ json_object *region_to_json(struct region *r, bool just_created)
 			   name ? name : "?", seals_format(foreign, buf, sizeof(buf)));
 		r->foreign_logged |= foreign;
 	}
-	json_add_name(o, "name", r->name);
-	json_object_object_add(o, "id", json_object_new_int64((int64_t)r->id));
-	json_object_object_add(o, "size", json_object_new_int64((int64_t)size));
-	json_object_object_add(o, "uid", json_object_new_int64(r->uid));
-	json_object_object_add(o, "gid", json_object_new_int64(r->gid));
-	json_object_object_add(o, "mode", json_object_new_int(r->mode));
-	json_object_object_add(o, "creator", identity_to_json(&r->creator));
-	json_object_object_add(o, "createdUSec", json_object_new_int64((int64_t)r->created_usec));
-	json_object_object_add(o, "changedUSec", json_object_new_int64((int64_t)r->changed_usec));
-	json_object_object_add(o, "seals", seals_to_json(seals));
-	json_object_object_add(o, "foreignSeals", seals_to_json(foreign));
-	json_object_object_add(o, "fixed", json_object_new_boolean(r->fixed));
-	json_object_object_add(o, "state", json_object_new_string("resident"));
-	return o;
+	/* Written by hand, not with json-c objects: this is every reply's bulk. */
+	text_lit(t, "{");
+	text_name(t, "name", r->name);
+	text_lit(t, ",\"id\":");
+	text_uint(t, r->id);
+	text_lit(t, ",\"size\":");
+	text_uint(t, size);
+	text_lit(t, ",\"uid\":");
+	text_uint(t, r->uid);
+	text_lit(t, ",\"gid\":");
+	text_uint(t, r->gid);
+	text_lit(t, ",\"mode\":");
+	text_uint(t, r->mode);
+	text_lit(t, ",\"creator\":{\"uid\":");
+	text_uint(t, r->creator.uid);
+	text_lit(t, ",\"gid\":");
+	text_uint(t, r->creator.gid);
+	text_lit(t, ",\"pid\":");
+	text_uint(t, (uint64_t)MAX(r->creator.pid, 0));
+	if (r->creator.unit) {
+		text_lit(t, ",\"unit\":");
+		text_string(t, r->creator.unit, strlen(r->creator.unit));
+	}
+	text_lit(t, "},\"createdUSec\":");
+	text_uint(t, r->created_usec);
+	text_lit(t, ",\"changedUSec\":");
+	text_uint(t, r->changed_usec);
+	text_lit(t, ",\"seals\":");
+	text_seals(t, seals);
+	text_lit(t, ",\"foreignSeals\":");
+	text_seals(t, foreign);
+	if (r->fixed)
+		text_lit(t, ",\"fixed\":true");
+	else
+		text_lit(t, ",\"fixed\":false");
+	text_lit(t, ",\"state\":\"resident\"}");
+}
+
+int call_reply_text(struct call *call, struct text *t, int fd)
+{
+	if (call->oneway) {
+		safe_close(fd);
+		return 0;
+	}
+	if (t->oom) {
+		safe_close(fd);
+		return call_system_error(call, "malloc", ENOMEM);
+	}
+	/* The NUL terminator is part of the message. */
+	connection_send_text(call->conn, t->p, t->len + 1, fd);
+	return 0;
 }

@@ -43,9 +43,15 @@ static struct region *lookup(struct call *call, char **ret_name)
 
 static int reply_region(struct call *call, struct region *r)
 {
-	json_object *p = json_object_new_object();
-	json_object_object_add(p, "region", region_to_json(r, false));
-	return call_reply(call, p, -1);
+	struct text t;
+
+	text_init(&t);
+	text_add(&t, "{\"parameters\":{\"region\":", 24);
+	text_region(&t, r, false);
+	text_add(&t, "}}", 2);
+	int ret = call_reply_text(call, &t, -1);
+	text_done(&t);
+	return ret;
 }
 
 /* A fresh open file description for a handout; 0 or replied error. */
@@ -62,13 +68,22 @@ static int handout(struct call *call, struct region *r, bool writable, int *ret)
 
 static int reply_with_fd(struct call *call, struct region *r, int fd, int created)
 {
-	json_object *p = json_object_new_object();
-	json_object_object_add(p, "region", region_to_json(r, created > 0));
-	if (created >= 0)
-		json_object_object_add(p, "created", json_object_new_boolean(created));
+	static const char head[] = "{\"parameters\":{\"region\":";
+	struct text t;
+
+	text_init(&t);
+	text_add(&t, head, sizeof(head) - 1);
+	text_region(&t, r, created > 0);
+	if (created > 0)
+		text_add(&t, ",\"created\":true", 15);
+	else if (created == 0)
+		text_add(&t, ",\"created\":false", 16);
 	if (fd >= 0)
-		json_object_object_add(p, "fileDescriptor", json_object_new_int(0));
-	return call_reply(call, p, fd);
+		text_add(&t, ",\"fileDescriptor\":0", 19);
+	text_add(&t, "}}", 2);
+	int ret = call_reply_text(call, &t, fd);
+	text_done(&t);
+	return ret;
 }
 
 static int open_existing(struct call *call, struct region *r, int access)
@@ -215,11 +230,24 @@ static int list_next(struct connection *c, void *userdata)
 		connection_send(c, vl_reply_new(NULL, false), -1);
 		return 0;
 	}
-	json_object *p = json_object_new_object();
-	json_object_object_add(p, "region", region_to_json(r, false));
+	static const char head[] = "{\"parameters\":{\"region\":";
+	struct text t;
+
+	text_init(&t);
+	text_add(&t, head, sizeof(head) - 1);
+	text_region(&t, r, false);
 	s->pos++;
 	bool last = !list_advance(c->server, s);
-	connection_send(c, vl_reply_new(p, !last), -1);
+	if (last)
+		text_add(&t, "}}", 2);
+	else
+		text_add(&t, "},\"continues\":true}", 19);
+	if (t.oom) {
+		log_warning("List: out of memory, disconnecting pid %d", c->peer.cred.pid);
+		c->dead = true;
+	} else
+		connection_send_text(c, t.p, t.len + 1, -1);
+	text_done(&t);
 	return !last;
 }
 
