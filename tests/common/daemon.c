@@ -183,9 +183,14 @@ int test_count_fds(pid_t pid)
 	DIR *dir = opendir(path);
 	if (!dir)
 		return negative_errno();
-	for (struct dirent *de; (de = readdir(dir));)
-		if (de->d_name[0] != '.')
-			n++;
+	for (struct dirent *de; (de = readdir(dir));) {
+		char link[64] = "";
+		if (de->d_name[0] == '.' ||
+		    readlinkat(dirfd(dir), de->d_name, link, sizeof(link) - 1) < 0)
+			continue;
+		n += strncmp(link, "socket:", 7) == 0 || strncmp(link, "/memfd:", 7) == 0 ||
+		     strncmp(link, "anon_inode:", 11) == 0;
+	}
 	closedir(dir);
 	return n;
 }

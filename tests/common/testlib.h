@@ -51,5 +51,9 @@ int test_call(int fd, const char *method, json_object *params, json_object **rep
 int test_read_reply(int fd, json_object **reply, int *fds, size_t *n_fds);
 /* The error name of a reply, or NULL for a successful one. */
 const char *test_reply_error(json_object *reply);
-/* Entries in /proc/PID/fd, or -errno. */
+/*
+ * The fds of PID a client could make it leak: sockets, memfds and anonymous inodes (pidfds,
+ * eventfds...), or -errno. Regular files and pipes are left out: sanitizers and valgrind open
+ * and close those inside the daemon at any time.
+ */
 int test_count_fds(pid_t pid);
