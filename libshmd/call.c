@@ -28,7 +28,8 @@ static int send_with_creds(int fd, const char *data, size_t len)
 		struct cmsghdr align;
 		char buf[CMSG_SPACE(sizeof(struct ucred))];
 	} control;
-	struct ucred cred = { .pid = getpid(), .uid = geteuid(), .gid = getegid() };
+	/* The euid and egid now: a process may change them between calls (seteuid()). */
+	struct ucred cred = { .pid = ctx_getpid(), .uid = geteuid(), .gid = getegid() };
 
 	while (len > 0) {
 		struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
@@ -60,7 +61,7 @@ static int send_with_creds(int fd, const char *data, size_t len)
 int call_begin(struct shmd_ctx *ctx)
 {
 	ctx_clear_error(ctx);
-	if (ctx->list && ctx->pid == getpid())
+	if (ctx->list && !ctx_forked(ctx))
 		return ctx_fail(ctx, -EBUSY, "a listing is still open on this context");
 	return ctx_ensure_connected(ctx);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The library context: socket path, connection, fork detection, last error and logging. */
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -56,6 +57,42 @@ _export_ const char *shmd_ctx_get_socket(const struct shmd_ctx *ctx)
 	return ctx->socket_path;
 }
 
+/* ------------------------------------------------------------------ fork detection */
+
+/*
+ * glibc >= 2.25 does not cache getpid(): it is a syscall, and every request
+ * needs our pid twice (fork detection, SCM_CREDENTIALS). Like systemd's
+ * getpid_cached(), remember it and forget it in the child of every fork()
+ * through a pthread_atfork() child handler. A child made by a raw clone() or
+ * _Fork() runs no atfork handlers; shmd.h tells such children not to use an
+ * inherited context. If the handler cannot be registered, never cache.
+ */
+static pid_t cached_pid; /* 0: not known */
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static bool atfork_registered;
+
+static void forget_pid(void)
+{
+	__atomic_store_n(&cached_pid, 0, __ATOMIC_RELAXED);
+}
+
+static void register_atfork(void)
+{
+	atfork_registered = pthread_atfork(NULL, NULL, forget_pid) == 0;
+}
+
+pid_t ctx_getpid(void)
+{
+	pid_t pid = __atomic_load_n(&cached_pid, __ATOMIC_RELAXED);
+	if (pid > 0)
+		return pid;
+	pthread_once(&atfork_once, register_atfork);
+	pid = getpid();
+	if (atfork_registered)
+		__atomic_store_n(&cached_pid, pid, __ATOMIC_RELAXED);
+	return pid;
+}
+
 /* ------------------------------------------------------------------ connection */
 
 void ctx_disconnect(struct shmd_ctx *ctx)
@@ -84,7 +121,7 @@ static int ctx_connect_socket(struct shmd_ctx *ctx)
 				ctx->socket_path);
 
 	ctx->fd = TAKE_FD(fd);
-	ctx->pid = getpid();
+	ctx->pid = ctx_getpid();
 	ctx->conn_id++;
 	ctx->used = false;
 	ctx_dbg(ctx, "connected to %s", ctx->socket_path);
@@ -93,7 +130,7 @@ static int ctx_connect_socket(struct shmd_ctx *ctx)
 
 int ctx_ensure_connected(struct shmd_ctx *ctx)
 {
-	if (ctx->fd >= 0 && ctx->pid != getpid()) {
+	if (ctx->fd >= 0 && ctx_forked(ctx)) {
 		/* Inherited across fork(): the parent may be mid-conversation on this socket. */
 		ctx_dbg(ctx, "forked (connected by pid %d), reconnecting", ctx->pid);
 		ctx_disconnect(ctx);

@@ -6,7 +6,6 @@
 #include <stdint.h>
 #include <syslog.h>
 #include <sys/types.h>
-#include <unistd.h>
 #include <json-c/json.h>
 
 #include "macro.h"
@@ -21,7 +20,7 @@ struct shmd_ctx {
 	char *socket_path;
 
 	int fd;		  /* the connection, or -1 */
-	pid_t pid;	  /* getpid() when fd was connected: a different one means we were forked */
+	pid_t pid;	  /* our pid when fd was connected: a different one means we were forked */
 	uint64_t conn_id; /* bumped on every connect, so an iterator can tell its connection apart */
 	bool used;	  /* a request went out on this connection */
 	struct vl_reader reader;
@@ -58,10 +57,12 @@ int ctx_fail(struct shmd_ctx *ctx, int err, const char *format, ...) _printf_(3,
 int ctx_finish(struct shmd_ctx *ctx, int err);
 /* Close the connection (not shutdown(): a forked child must not cut the parent's). */
 void ctx_disconnect(struct shmd_ctx *ctx);
+/* getpid() without a syscall after the first call (see ctx.c). */
+pid_t ctx_getpid(void);
 /* Was ctx connected by another process (we are a fork()ed child)? */
 static inline bool ctx_forked(const struct shmd_ctx *ctx)
 {
-	return ctx->pid != getpid();
+	return ctx->pid != ctx_getpid();
 }
 /* Drop a connection inherited across fork() and connect if needed. 0 or -errno. */
 int ctx_ensure_connected(struct shmd_ctx *ctx);

@@ -17,7 +17,10 @@
  * serialise calls on a shared one. Different contexts are independent.
  *
  * fork(): a context used in a child process notices the fork and opens its own
- * connection; it never talks on the parent's.
+ * connection; it never talks on the parent's. The library notices through a
+ * pthread_atfork() handler (it caches its pid, so that a call costs no
+ * getpid()): a child made by a raw clone() or by _Fork(), which run no atfork
+ * handlers, must not use a context it inherited.
  *
  * Errors mapped from daemon errors (shmd_ctx_get_error_name() has the name):
  *   io.shmd.Manager.NoSuchRegion           -ENOENT

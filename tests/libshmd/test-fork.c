@@ -27,9 +27,16 @@ static struct shmd_ctx *shared_ctx;
 
 static int child_main(void *userdata)
 {
+	struct shmd_region *region = NULL;
+
 	/* The child's first call must not go out on the parent's connection. */
-	if (shmd_create(shared_ctx, "child", 4096, 0, 0, 0, NULL, NULL, NULL) < 0)
+	if (shmd_create(shared_ctx, "child", 4096, 0, 0, 0, NULL, &region, NULL) < 0)
 		return 10;
+	/* libshmd caches its pid; the child must send its own (root may send any). */
+	bool own_pid = shmd_region_get_creator_pid(region) == getpid();
+	shmd_region_unref(region);
+	if (!own_pid)
+		return 30;
 	int r = hammer(shared_ctx, "child", "parent");
 	if (r)
 		return 10 + r;
