@@ -39,12 +39,14 @@ int main(void)
 	ok(errno == EMFILE, "fd table full after %d dups", n_fillers);
 
 	fd = -1;
-	is_int(shmd_open(ctx, "r", O_RDWR, &fd, NULL), -EMFILE, "open with a full fd table: -EMFILE");
+	is_int(shmd_open(ctx, "r", O_RDWR, &fd, NULL), -EMFILE,
+	       "open with a full fd table: -EMFILE");
 	is_int(fd, -1, "no fd returned");
 	ok(shmd_ctx_get_error_name(ctx) == NULL && shmd_ctx_get_error_message(ctx),
 	   "a local error with a message: %s", shmd_ctx_get_error_message(ctx));
 	struct shmd_region *reg = NULL;
-	is_int(shmd_stat(ctx, "r", &reg), 0, "a call without fds still works on the same connection");
+	is_int(shmd_stat(ctx, "r", &reg), 0,
+	       "a call without fds still works on the same connection");
 	is_str(reg ? shmd_region_get_name(reg) : NULL, "r", "and gets its own reply");
 	shmd_region_unref(reg);
 

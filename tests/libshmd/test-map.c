@@ -75,13 +75,15 @@ int main(void)
 	shmd_region_unmap(ro, ro_size);
 
 	shmd_create(ctx, "empty", 0, 0, 0, 0, NULL, NULL, NULL);
-	is_int(shmd_region_map(ctx, "empty", O_RDWR, &empty, &empty_size), 0, "map an empty region");
+	is_int(shmd_region_map(ctx, "empty", O_RDWR, &empty, &empty_size), 0,
+	       "map an empty region");
 	ok(empty == NULL && empty_size == 0, "gives NULL, 0");
 	is_int(shmd_region_unmap(empty, empty_size), 0, "and unmapping that is fine");
 
 	is_int(shmd_region_map(ctx, "nope", O_RDONLY, &ro, &ro_size), -ENOENT, "missing: -ENOENT");
 	is_int(shmd_region_map(ctx, "m", O_WRONLY, &ro, &ro_size), -EINVAL, "O_WRONLY: -EINVAL");
-	is_int(shmd_region_unmap((void *)1, 4096), -EINVAL, "unmap of an unaligned address: -EINVAL");
+	is_int(shmd_region_unmap((void *)1, 4096), -EINVAL,
+	       "unmap of an unaligned address: -EINVAL");
 
 	shmd_ctx_unref(ctx);
 	is_int(test_daemon_stop(&d), 0, "daemon exits cleanly");

@@ -26,7 +26,8 @@ int main(void)
 	is_int((long long)shmd_status_get_connections(st), 1, "one connection (ours)");
 	gettimeofday(&tv, NULL);
 	ok(shmd_status_get_started_usec(st) > 0 &&
-		   shmd_status_get_started_usec(st) <= (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec,
+		   shmd_status_get_started_usec(st) <=
+			   (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec,
 	   "started in the past");
 	ok(shmd_status_get_limit(st, "maxRegions", &v) && v == 3, "limit maxRegions = 3");
 	ok(shmd_status_get_limit(st, "maxConnections", &v) && v > 0, "limit maxConnections");
