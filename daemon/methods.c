@@ -534,7 +534,7 @@ static void close_fds(int *fds, size_t n)
 void methods_dispatch(struct connection *c, json_object *msg, int *fds, size_t n_fds,
 		      size_t dropped)
 {
-	_cleanup_json_ json_object *empty = json_object_new_object();
+	_cleanup_json_ json_object *empty = NULL;
 	struct call call = { .server = c->server, .conn = c };
 
 	if (!envelope_valid(msg)) {
@@ -547,7 +547,16 @@ void methods_dispatch(struct connection *c, json_object *msg, int *fds, size_t n
 	const char *name = vl_message_method(msg);
 	call.oneway = vl_message_flag(msg, "oneway");
 	call.more = vl_message_flag(msg, "more");
-	call.params = vl_message_parameters(msg) ?: empty;
+	call.params = vl_message_parameters(msg);
+	if (!call.params) {
+		/* Only when the call has none: an empty object costs a hash table. */
+		call.params = empty = json_object_new_object();
+		if (!call.params) {
+			close_fds(fds, n_fds);
+			c->dead = true;
+			return;
+		}
+	}
 	call.method = method_find(name);
 	if (!call.method) {
 		close_fds(fds, n_fds);

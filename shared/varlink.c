@@ -25,6 +25,8 @@ static void close_fds(int *fds, size_t n)
 
 void vl_reader_done(struct vl_reader *r)
 {
+	if (r->tok)
+		json_tokener_free(r->tok);
 	free(r->buf);
 	close_fds(r->fds, r->n_fds);
 	vl_reader_init(r, r->max_message);
@@ -116,12 +118,16 @@ ssize_t vl_reader_fill(struct vl_reader *r, int fd, bool nonblock)
 	return n;
 }
 
-static int parse_message(const char *s, size_t len, json_object **ret)
+static int parse_message(struct vl_reader *r, const char *s, size_t len, json_object **ret)
 {
-	_cleanup_(json_tokener_freep) json_tokener *tok = json_tokener_new();
-	if (!tok)
-		return -ENOMEM;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	if (!r->tok) {
+		r->tok = json_tokener_new();
+		if (!r->tok)
+			return -ENOMEM;
+		json_tokener_set_flags(r->tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	}
+	json_tokener *tok = r->tok;
+	json_tokener_reset(tok); /* also after a failed parse; keeps the flags */
 
 	json_object *o = json_tokener_parse_ex(tok, s, (int)len);
 	if (!o || json_tokener_get_error(tok) != json_tokener_success ||
@@ -166,7 +172,7 @@ int vl_reader_next(struct vl_reader *r, json_object **ret, int *fds, size_t *n_f
 
 	if (msg_len > r->max_message)
 		return -EMSGSIZE;
-	return parse_message(begin, msg_len, ret) < 0 ? -EBADMSG : 1;
+	return parse_message(r, begin, msg_len, ret) < 0 ? -EBADMSG : 1;
 }
 
 char *vl_serialize(json_object *msg, size_t *ret_len)

@@ -28,6 +28,7 @@ struct vl_reader {
 	size_t n_fds_dropped; /* fds the kernel or we had to close (MSG_CTRUNC / overflow) */
 	bool have_cred;
 	struct ucred cred; /* SCM_CREDENTIALS of the last read, if SO_PASSCRED is on */
+	json_tokener *tok; /* kept from message to message: one allocation less per parse */
 };
 
 void vl_reader_init(struct vl_reader *r, size_t max_message);
