@@ -23,8 +23,9 @@ struct conn {
 	char buf[BARE_MAX_REQUEST * 2];
 };
 
-static int held_fd = -1;   /* the one memfd that Open re-opens */
-static char held_path[64]; /* /proc/self/fd/N of it */
+static int held_fd = -1;     /* the one memfd that Open re-opens */
+static int proc_fd_dir = -1; /* /proc/self/fd, O_PATH: as shmd re-opens */
+static char held_name[16];   /* N of /proc/self/fd/N */
 
 static int reply(int fd, int err, int pass_fd)
 {
@@ -70,7 +71,8 @@ static int handle(int fd, const char *msg)
 	case BARE_OPEN_RW:
 	case BARE_OPEN_RO:
 		/* Like shmd: a new open file description per handout, not a dup of ours. */
-		out = open(held_path, (op == BARE_OPEN_RW ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+		out = openat(proc_fd_dir, held_name,
+			     (op == BARE_OPEN_RW ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 		if (out < 0)
 			return reply(fd, errno, -1);
 		return reply(fd, 0, out);
@@ -186,7 +188,13 @@ int main(int argc, char **argv)
 		perror("bare-server: memfd");
 		return 1;
 	}
-	snprintf(held_path, sizeof(held_path), "/proc/self/fd/%d", held_fd);
+	/* The cheapest re-open we know (shmd uses the same): openat() below /proc/self/fd. */
+	proc_fd_dir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (proc_fd_dir < 0) {
+		perror("bare-server: /proc/self/fd");
+		return 1;
+	}
+	snprintf(held_name, sizeof(held_name), "%d", held_fd);
 	lfd = listen_on(argv[1]);
 	if (lfd < 0) {
 		fprintf(stderr, "bare-server: cannot listen on %s: %s\n", argv[1], strerror(-lfd));
