@@ -81,6 +81,7 @@ static int run_part(const struct part *p, struct bench_env *e, const char *bare_
 			bare_sock = NULL;
 		bare = bare_sock ? bare_server_start(bare_bin, bare_sock) : -ENOMEM;
 		e->bare_socket = bare_sock;
+		e->bare_pid = bare;
 	}
 	if (bare < 0 && p->bare)
 		bench_fail("starting the bare server", bare);

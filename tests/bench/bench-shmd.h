@@ -10,7 +10,8 @@ struct bench_env {
 	const char *shmd_socket; /* a private shmd, started by main */
 	pid_t shmd_pid;
 	const char *bare_socket; /* the bare baseline server */
-	const char *shmctl_bin;	 /* may be NULL */
+	pid_t bare_pid;
+	const char *shmctl_bin; /* may be NULL */
 };
 
 /* Kernel call alone, bare server and shmd: Create 1 MiB + receive fd, 1 client, p50/p99. */

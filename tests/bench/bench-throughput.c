@@ -129,14 +129,33 @@ static int measure(const struct bench_env *e, const char *what, const struct var
 				.teardown = client_teardown,
 				.arg = &a,
 			};
+			pid_t server = vs[i].shmd ? e->shmd_pid : e->bare_pid;
+			long long s0 = bench_cpu_usec(server), c0 = bench_children_cpu_usec();
 			double ops = bench_parallel(&w, conc, bench_cfg.seconds);
+			long long s1 = bench_cpu_usec(server), c1 = bench_children_cpu_usec();
 			char name[96];
 
 			if (ops < 0)
 				return (int)ops;
 			figure_name(name, sizeof(name), what, conc, &vs[i]);
-			if (run >= 0)
-				bench_add(bench_figure(name, "ops/s"), ops);
+			if (run < 0)
+				continue;
+			bench_add(bench_figure(name, "ops/s"), ops);
+			/*
+			 * CPU per op, server and clients together (clock ticks, so coarse): on a
+			 * saturated machine throughput follows it, and other load moves it less.
+			 */
+			if (s0 >= 0 && s1 >= 0 && ops > 0) {
+				double n_ops = ops * bench_cfg.seconds;
+				size_t len = strlen(name);
+
+				strncat(name, " cpu", sizeof(name) - len - 1);
+				bench_add(bench_figure(name, "us/op"),
+					  (double)(s1 - s0 + c1 - c0) / n_ops);
+				name[len] = '\0';
+				strncat(name, " cpu, server", sizeof(name) - len - 1);
+				bench_add(bench_figure(name, "us/op"), (double)(s1 - s0) / n_ops);
+			}
 		}
 	}
 	return 0;
@@ -151,11 +170,23 @@ static void print_and_pair(const char *what, const struct variant *vs, size_t nv
 		figure_name(a, sizeof(a), what, conc, &vs[i]);
 		bench_print(bench_figure(a, "ops/s"));
 	}
+	for (size_t i = 0; i < nv; i++) {
+		figure_name(a, sizeof(a), what, conc, &vs[i]);
+		strncat(a, " cpu", sizeof(a) - strlen(a) - 1);
+		bench_print(bench_figure(a, "us/op"));
+		strncat(a, ", server", sizeof(a) - strlen(a) - 1);
+		bench_print(bench_figure(a, "us/op"));
+	}
 	figure_name(a, sizeof(a), what, conc, &vs[shmd_i]);
 	figure_name(b, sizeof(b), what, conc, &vs[bare_i]);
 	snprintf(label, sizeof(label), "%s x%d, %s / %s", what, conc, vs[shmd_i].label,
 		 vs[bare_i].label);
 	bench_pair(label, bench_figure(a, "ops/s"), bench_figure(b, "ops/s"), target, true);
+	/* bare CPU per op / shmd CPU per op: comparable with the throughput ratio. */
+	strncat(a, " cpu", sizeof(a) - strlen(a) - 1);
+	strncat(b, " cpu", sizeof(b) - strlen(b) - 1);
+	strncat(label, " (cpu/op, bare/shmd)", sizeof(label) - strlen(label) - 1);
+	bench_pair(label, bench_figure(b, "us/op"), bench_figure(a, "us/op"), NAN, true);
 }
 
 void bench_open_throughput(const struct bench_env *e)

@@ -78,6 +78,11 @@ struct bench_worker {
  */
 double bench_parallel(const struct bench_worker *w, int n, double seconds);
 
+/* CPU time (user + system) of pid so far, in microseconds, or -errno. */
+long long bench_cpu_usec(pid_t pid);
+/* CPU time of this process's reaped children so far, in microseconds. */
+long long bench_children_cpu_usec(void);
+
 /* VmRSS of pid in bytes, or -errno. */
 long long bench_rss_bytes(pid_t pid);
 /* A /proc/meminfo field in bytes, or -errno. */
