@@ -158,6 +158,8 @@ int main(int argc, char *argv[])
 	struct shmctl s = {};
 	int c, r;
 
+	/* getopt_long() names the program by argv[0], which may be a path: errors say "shmctl:". */
+	argv[0] = (char *)"shmctl";
 	/* "+": stop at the command; its own options are parsed by the command. */
 	while ((c = getopt_long(argc, argv, "+" SHMCTL_GLOBAL_SHORTOPTS, options, NULL)) != -1) {
 		r = shmctl_global_option(&s, c, optarg);

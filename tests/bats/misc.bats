@@ -46,6 +46,10 @@ Try 'shmctl --help' for more information."
 	assert_line --index 0 "shmctl: unknown command 'frobnicate'"
 	run shmctl --bogus ls
 	assert_failure 2
+	assert_line --index 0 "shmctl: unrecognized option '--bogus'"
+	run shmctl --socket
+	assert_failure 2
+	assert_line --index 0 "shmctl: option '--socket' requires an argument"
 	run shmctl ls --bogus
 	assert_failure 2
 	assert_line --index 0 "shmctl ls: unrecognized option '--bogus'"
