@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "macro.h"
+#include "name.h"
 #include "shmctl.h"
 
 #define IO_CHUNK (1024 * 1024)
@@ -141,6 +142,14 @@ int cmd_write(struct shmctl *s, int argc, char *argv[])
 			return SHMCTL_EXIT_FAILURE;
 		}
 		r = pwrite_all(fd, buf, (size_t)n, (off_t)offset);
+		if (r == -EPERM) {
+			/* memfd_write checks: F_SEAL_WRITE or F_SEAL_FUTURE_WRITE fail writes with EPERM. */
+			_cleanup_free_ char *escaped = name_escape(name);
+			fprintf(stderr,
+				"shmctl: cannot write '%s': the region is sealed against writing\n",
+				escaped ? escaped : name);
+			return SHMCTL_EXIT_PERMISSION;
+		}
 		if (r < 0)
 			return shmctl_fail_errno(r, "cannot write '%s'", name);
 		offset += (uint64_t)n;

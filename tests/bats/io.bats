@@ -49,6 +49,7 @@ load helpers
 	shmctl create r 4K --seal write
 	run bash -c 'printf x | "$SHMCTL_BIN" write r'
 	assert_failure 4
+	assert_output "shmctl: cannot write 'r': the region is sealed against writing"
 	run shmctl write nope </dev/null
 	assert_failure 3
 	run shmctl read nope
