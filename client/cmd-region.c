@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "macro.h"
+#include "name.h"
 #include "output.h"
 #include "shmctl.h"
 
@@ -187,6 +188,13 @@ int cmd_resize(struct shmctl *s, int argc, char *argv[])
 	if (r)
 		return r;
 	r = shmd_resize(s->ctx, argv[0], size, flags);
+	if (r == -EFBIG && !(flags & SHMD_RESIZE_FORCE)) {
+		/* libshmd says "needs force" (SHMD_RESIZE_FORCE); name our option. */
+		_cleanup_free_ char *escaped = name_escape(argv[0]);
+		fprintf(stderr, "shmctl: cannot resize '%s': %s (use --force)\n",
+			escaped ? escaped : argv[0], shmd_ctx_get_error_message(s->ctx));
+		return shmctl_exit_status(r);
+	}
 	if (r < 0)
 		return shmctl_fail(s, r, "resize", argv[0]);
 	if (!s->json)

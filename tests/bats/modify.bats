@@ -14,7 +14,7 @@ size_of() {
 	[[ $(size_of r) == 1610612736 ]]
 	run shmctl resize r 4K
 	assert_failure 1
-	assert_output --partial "cannot resize 'r': would truncate"
+	assert_output "shmctl: cannot resize 'r': would truncate: shrinking 1.5G to 4.0K needs force (use --force)"
 	[[ $(size_of r) == 1610612736 ]]
 	run shmctl resize r 4K --force
 	assert_success
