@@ -41,7 +41,7 @@ static void usage(void)
 	       "      --max-connections-per-uid N  concurrent connections per uid (default 64)\n"
 	       "      --max-message-bytes SIZE     largest request (default 64K)\n"
 	       "      --max-output-bytes SIZE      unread replies before disconnect (default 4M)\n"
-	       "      --message-timeout SEC        close a stalled partial message (default 10)\n"
+	       "      --message-timeout SEC        stalled message or unread replies (default 10)\n"
 	       "      --idle-timeout SEC           close a connection without requests (default 0: off)\n"
 	       "      --admin-group GROUP          members administer every region (as root does)\n"
 	       "      --log-target TARGET          auto, console or journal (default auto)\n"
