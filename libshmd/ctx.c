@@ -54,6 +54,8 @@ _export_ struct shmd_ctx *shmd_ctx_unref(struct shmd_ctx *ctx)
 
 _export_ const char *shmd_ctx_get_socket(const struct shmd_ctx *ctx)
 {
+	if (!ctx)
+		return NULL;
 	return ctx->socket_path;
 }
 
@@ -142,6 +144,8 @@ int ctx_ensure_connected(struct shmd_ctx *ctx)
 
 _export_ int shmd_ctx_connect(struct shmd_ctx *ctx)
 {
+	if (!ctx)
+		return -EINVAL;
 	return ctx_finish(ctx, call_begin(ctx));
 }
 
@@ -181,16 +185,22 @@ int ctx_finish(struct shmd_ctx *ctx, int err)
 
 _export_ const char *shmd_ctx_get_error_name(const struct shmd_ctx *ctx)
 {
+	if (!ctx)
+		return NULL;
 	return ctx->error_name;
 }
 
 _export_ const char *shmd_ctx_get_error_message(const struct shmd_ctx *ctx)
 {
+	if (!ctx)
+		return NULL;
 	return ctx->error_message;
 }
 
 _export_ const char *shmd_ctx_get_error_parameters(const struct shmd_ctx *ctx)
 {
+	if (!ctx)
+		return NULL;
 	return ctx->error_parameters;
 }
 
@@ -210,17 +220,23 @@ void ctx_log(struct shmd_ctx *ctx, int priority, const char *file, int line, con
 
 _export_ void shmd_ctx_set_log_fn(struct shmd_ctx *ctx, shmd_log_fn_t fn, void *data)
 {
+	if (!ctx)
+		return;
 	ctx->log_fn = fn;
 	ctx->log_data = data;
 }
 
 _export_ void shmd_ctx_set_log_priority(struct shmd_ctx *ctx, int priority)
 {
+	if (!ctx)
+		return;
 	ctx->log_priority = priority;
 }
 
 _export_ int shmd_ctx_get_log_priority(const struct shmd_ctx *ctx)
 {
+	if (!ctx)
+		return -EINVAL;
 	return ctx->log_priority;
 }
 

@@ -45,6 +45,8 @@ static int do_map(struct shmd_ctx *ctx, const char *name, int oflags, void **ret
 _export_ int shmd_region_map(struct shmd_ctx *ctx, const char *name, int oflags, void **ret_addr,
 			     size_t *ret_size)
 {
+	if (!ctx)
+		return -EINVAL;
 	return ctx_finish(ctx, do_map(ctx, name, oflags, ret_addr, ret_size));
 }
 

@@ -117,6 +117,8 @@ _export_ int shmd_create(struct shmd_ctx *ctx, const char *name, uint64_t size, 
 			 unsigned flags, unsigned seals, int *ret_fd,
 			 struct shmd_region **ret_region, bool *ret_created)
 {
+	if (!ctx)
+		return -EINVAL;
 	return ctx_finish(ctx, do_create(ctx, name, size, mode, flags, seals, ret_fd, ret_region,
 					 ret_created));
 }
@@ -150,6 +152,8 @@ static int do_open(struct shmd_ctx *ctx, const char *name, int oflags, int *ret_
 _export_ int shmd_open(struct shmd_ctx *ctx, const char *name, int oflags, int *ret_fd,
 		       struct shmd_region **ret_region)
 {
+	if (!ctx)
+		return -EINVAL;
 	return ctx_finish(ctx, do_open(ctx, name, oflags, ret_fd, ret_region));
 }
 
@@ -167,6 +171,8 @@ static int region_call(struct shmd_ctx *ctx, const char *method, json_object *p,
 
 _export_ int shmd_stat(struct shmd_ctx *ctx, const char *name, struct shmd_region **ret)
 {
+	if (!ctx)
+		return -EINVAL;
 	json_object *p = NULL;
 	int r = begin_named(ctx, name, &p);
 	if (r >= 0 && !ret) {
@@ -180,6 +186,8 @@ _export_ int shmd_stat(struct shmd_ctx *ctx, const char *name, struct shmd_regio
 
 _export_ int shmd_resize(struct shmd_ctx *ctx, const char *name, uint64_t size, unsigned flags)
 {
+	if (!ctx)
+		return -EINVAL;
 	json_object *p = NULL;
 	int r = begin_named(ctx, name, &p);
 	if (r >= 0 && (size > WIRE_INT_MAX || (flags & ~(unsigned)SHMD_RESIZE_FORCE))) {
@@ -199,6 +207,8 @@ _export_ int shmd_resize(struct shmd_ctx *ctx, const char *name, uint64_t size, 
 _export_ int shmd_rename(struct shmd_ctx *ctx, const char *name, const char *new_name,
 			 unsigned flags)
 {
+	if (!ctx)
+		return -EINVAL;
 	json_object *p = NULL;
 	int r = begin_named(ctx, name, &p);
 	if (r >= 0 && (r = check_name(ctx, "new name", new_name)) >= 0 &&
@@ -217,6 +227,8 @@ _export_ int shmd_rename(struct shmd_ctx *ctx, const char *name, const char *new
 
 _export_ int shmd_delete(struct shmd_ctx *ctx, const char *name)
 {
+	if (!ctx)
+		return -EINVAL;
 	json_object *p = NULL;
 	int r = begin_named(ctx, name, &p);
 	if (r >= 0)
@@ -226,6 +238,8 @@ _export_ int shmd_delete(struct shmd_ctx *ctx, const char *name)
 
 _export_ int shmd_seal(struct shmd_ctx *ctx, const char *name, unsigned seals)
 {
+	if (!ctx)
+		return -EINVAL;
 	json_object *p = NULL;
 	int r = begin_named(ctx, name, &p);
 	if (r >= 0 && (seals & ~(unsigned)SHMD_SEAL_ALL)) {
@@ -242,6 +256,8 @@ _export_ int shmd_seal(struct shmd_ctx *ctx, const char *name, unsigned seals)
 _export_ int shmd_set_access(struct shmd_ctx *ctx, const char *name, mode_t mode, uid_t uid,
 			     gid_t gid)
 {
+	if (!ctx)
+		return -EINVAL;
 	json_object *p = NULL;
 	int r = begin_named(ctx, name, &p);
 	if (r < 0)

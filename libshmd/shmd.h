@@ -8,6 +8,9 @@
  *     request, shmd_ctx_get_error_name() and shmd_ctx_get_error_message() say
  *     why until the next call on that context.
  *   - Constructors return NULL only when memory is exhausted.
+ *   - A NULL context is a bad argument: calls returning int return -EINVAL,
+ *     getters return NULL (shmd_ctx_get_log_priority(): -EINVAL), setters do
+ *     nothing. Output parameters are written only on success.
  *   - Names are NUL-terminated byte strings of 1 to 255 bytes; "/" separates
  *     components (see shmd(8)). Bytes need not be UTF-8.
  *   - File descriptors handed out are O_CLOEXEC and belong to the caller.

@@ -75,6 +75,8 @@ static int do_status(struct shmd_ctx *ctx, struct shmd_status **ret)
 
 _export_ int shmd_status(struct shmd_ctx *ctx, struct shmd_status **ret)
 {
+	if (!ctx)
+		return -EINVAL;
 	ctx_clear_error(ctx);
 	return ctx_finish(ctx, do_status(ctx, ret));
 }

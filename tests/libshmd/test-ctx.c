@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libshmd contexts: refcounting, socket path choice, errors kept in the ctx, logging, no daemon. */
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -40,6 +41,31 @@ static void test_null_and_refs(const struct test_daemon *d)
 	ok(shmd_status_unref(NULL) == NULL, "shmd_status_unref(NULL)");
 	ok(shmd_list_free(NULL) == NULL, "shmd_list_free(NULL)");
 	is_int(shmd_region_unmap(NULL, 0), 0, "shmd_region_unmap(NULL, 0)");
+
+	/* A NULL context is a bad argument, not a crash. */
+	struct shmd_region *region = NULL;
+	struct shmd_status *status = NULL;
+	int fd = -1;
+	void *addr = NULL;
+	size_t size = 0;
+	ok(shmd_ctx_connect(NULL) == -EINVAL &&
+		   shmd_create(NULL, "a", 1, 0, 0, 0, &fd, &region, NULL) == -EINVAL &&
+		   shmd_open(NULL, "a", O_RDWR, &fd, &region) == -EINVAL &&
+		   shmd_stat(NULL, "a", &region) == -EINVAL &&
+		   shmd_resize(NULL, "a", 1, 0) == -EINVAL &&
+		   shmd_rename(NULL, "a", "b", 0) == -EINVAL && shmd_delete(NULL, "a") == -EINVAL &&
+		   shmd_seal(NULL, "a", SHMD_SEAL_GROW) == -EINVAL &&
+		   shmd_set_access(NULL, "a", 0600, (uid_t)-1, (gid_t)-1) == -EINVAL &&
+		   shmd_region_map(NULL, "a", O_RDWR, &addr, &size) == -EINVAL &&
+		   shmd_status(NULL, &status) == -EINVAL,
+	   "every call on a NULL context: -EINVAL");
+	ok(fd == -1 && !region && !status && !addr && size == 0, "and no output is written");
+	ok(!shmd_ctx_get_socket(NULL) && !shmd_ctx_get_error_name(NULL) &&
+		   !shmd_ctx_get_error_message(NULL) && !shmd_ctx_get_error_parameters(NULL),
+	   "getters on a NULL context: NULL");
+	shmd_ctx_set_log_fn(NULL, NULL, NULL);
+	shmd_ctx_set_log_priority(NULL, LOG_DEBUG);
+	is_int(shmd_ctx_get_log_priority(NULL), -EINVAL, "setters ignore a NULL context");
 
 	struct shmd_ctx *ctx = shmd_ctx_new(d->socket);
 	ok(shmd_ctx_ref(ctx) == ctx, "shmd_ctx_ref returns its argument");
