@@ -12,7 +12,15 @@ TAP_FAILED=0
 # Pids this test started; cleanup kills only these.
 TEST_PIDS=()
 
-TEST_DIR=$(mktemp -d "${TMPDIR:-/tmp}/shmd-systemd.XXXXXX") || exit 99
+# A test that re-runs itself (in a new namespace) hands its directory on in SHMD_TEST_DIR;
+# only the process that made the directory removes it.
+if [[ -n ${SHMD_TEST_DIR:-} ]]; then
+	TEST_DIR=$SHMD_TEST_DIR
+	OWN_TEST_DIR=false
+else
+	TEST_DIR=$(mktemp -d "${TMPDIR:-/tmp}/shmd-systemd.XXXXXX") || exit 99
+	OWN_TEST_DIR=true
+fi
 
 cleanup() {
 	local p
@@ -20,7 +28,9 @@ cleanup() {
 		kill -KILL "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
-	rm -rf "$TEST_DIR"
+	if [[ $OWN_TEST_DIR == true ]]; then
+		rm -rf "$TEST_DIR"
+	fi
 }
 trap cleanup EXIT
 
@@ -53,11 +63,14 @@ diag_file() { [[ -f $1 ]] && sed 's/^/# /' "$1"; }
 
 done_testing() { exit "$TAP_FAILED"; }
 
+# shmctl, bounded: a daemon that stops answering fails the test instead of hanging it.
+shmctl() { timeout 30 "$SHMCTL_BIN" "$@"; }
+
 # Wait (up to 30 s) until shmctl gets an answer on SOCKET, while PID lives. 0 or 1.
 wait_serving() {
-	local sock=$1 pid=$2 i
-	for ((i = 0; i < 1500; i++)); do
-		if [[ -S $sock ]] && "$SHMCTL_BIN" -S "$sock" status >/dev/null 2>&1; then
+	local sock=$1 pid=$2 deadline=$((SECONDS + 30))
+	while ((SECONDS < deadline)); do
+		if [[ -S $sock ]] && timeout 5 "$SHMCTL_BIN" -S "$sock" status >/dev/null 2>&1; then
 			return 0
 		fi
 		kill -0 "$pid" 2>/dev/null || return 1
@@ -69,8 +82,8 @@ wait_serving() {
 # Wait (up to 30 s) for PID, a child of this shell, to exit; its status in WAIT_STATUS.
 # 0 when it exited, 1 on timeout (it is then killed).
 wait_exit() {
-	local pid=$1 i
-	for ((i = 0; i < 1500; i++)); do
+	local pid=$1 deadline=$((SECONDS + 30))
+	while ((SECONDS < deadline)); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.02
 	done

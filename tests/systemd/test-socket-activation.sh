@@ -21,9 +21,9 @@ TEST_PIDS+=("$pid")
 
 wait_serving "$sock" "$pid"
 ok $? "shmctl status answers on the inherited socket"
-out=$("$SHMCTL_BIN" -S "$sock" create sa/one 64K 2>&1)
+out=$(shmctl -S "$sock" create sa/one 64K 2>&1)
 ok $? "create on the inherited socket${out:+: $out}"
-out=$("$SHMCTL_BIN" -S "$sock" -r -n -o NAME,SIZE -b ls 2>&1)
+out=$(shmctl -S "$sock" -r -n -o NAME,SIZE -b ls 2>&1)
 is "$out" "sa/one 65536" "ls lists the region"
 grep -q "serving on socket-activated fd 3 (io.shmd.Manager)" "$TEST_DIR/log"
 ok $? "the daemon logs the fd and its name"

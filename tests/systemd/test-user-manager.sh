@@ -1,0 +1,156 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The units for real: a private "systemd --user" manager, run as root in its own mount
+# namespace (tmpfs over /run, cgroup2 over /sys/fs/cgroup with a NAME.slice of its own),
+# loads only shmd.socket, shmd.service and stub targets, and starts them. This is where
+# every hardening option of shmd.service is checked to leave the daemon working: socket
+# activation, Type=notify readiness, regions for another user (CAP_CHOWN, re-open through
+# /proc/self/fd), the capability, seccomp and rlimit settings, a clean stop and
+# re-activation. Never a system manager: that would run tmpfiles over the host.
+. "$SHMD_SRCDIR/tests/systemd/lib.sh"
+
+if [[ ${1:-} != --inner ]]; then
+	[[ $(id -u) == 0 ]] || skip_all "needs root (mount namespace, cgroup, a root user manager)"
+	for cmd in unshare systemctl setpriv python3; do
+		command -v "$cmd" >/dev/null || skip_all "$cmd not installed"
+	done
+	[[ -x /lib/systemd/systemd ]] || skip_all "/lib/systemd/systemd not installed"
+	unshare -m --propagation private true 2>/dev/null ||
+		skip_all "cannot make a mount namespace here"
+	SHMD_TEST_DIR=$TEST_DIR unshare -m --propagation private "$BASH" "$0" --inner
+	exit
+fi
+
+# ---- inside the private mount namespace: nothing mounted here is seen outside.
+systemd=/lib/systemd/systemd
+xdg=/run/xdg # not under /run/user: ProtectHome= hides that, and the notify socket with it
+cg=
+manager=
+
+inner_cleanup() {
+	if [[ -n $manager ]] && kill -0 "$manager" 2>/dev/null; then
+		kill -TERM "$manager"
+		wait_exit "$manager" || true
+	fi
+	if [[ -n $cg && -d $cg ]]; then
+		# Whatever our manager left in our cgroup is ours: step out and kill it.
+		echo $$ >/sys/fs/cgroup/cgroup.procs
+		[[ -e $cg/cgroup.kill ]] && echo 1 >"$cg/cgroup.kill"
+		sleep 0.1
+		find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
+	fi
+}
+trap 'inner_cleanup; cleanup' EXIT
+
+if ! mount -t tmpfs -o mode=0755 tmpfs /run 2>/dev/null ||
+	! mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null; then
+	skip_all "cannot mount tmpfs on /run or cgroup2 on /sys/fs/cgroup"
+fi
+cg=/sys/fs/cgroup/shmd-test-${TEST_DIR##*.}.slice
+if ! mkdir "$cg" || ! echo $$ >"$cg/cgroup.procs"; then
+	cg=
+	skip_all "cannot make a cgroup of our own"
+fi
+
+plan 21
+
+# What PID 1 makes at boot: a root manager maps InaccessiblePaths=, ProtectHome= and
+# friends onto these.
+mkdir -p /run/systemd/system "$xdg" /run/shmd-test
+chmod 0700 "$xdg"
+i=/run/systemd/inaccessible
+mkdir -p $i && mkdir -m 0 $i/dir && install -m 0 /dev/null $i/reg && mkfifo -m 0 $i/fifo &&
+	mknod -m 0 $i/chr c 0 0 && mknod -m 0 $i/blk b 0 0 &&
+	python3 -c 'import os, stat, sys; os.mknod(sys.argv[1], stat.S_IFSOCK)' $i/sock &&
+	chmod 0 $i/sock
+
+# The daemon binary where the sandbox lets it be executed (PrivateTmp= hides /tmp and
+# ProtectHome= hides home directories, where a build tree may live).
+install -m 0755 "$SHMD_BIN" /run/shmd-test/shmd
+mkdir "$TEST_DIR/units"
+for t in default basic sockets timers paths; do
+	printf '[Unit]\nDescription=%s (stub)\nDefaultDependencies=no\n' "$t" \
+		>"$TEST_DIR/units/$t.target"
+done
+# The manager leaves through exit.target: the stock units for it.
+cp /usr/lib/systemd/user/exit.target /usr/lib/systemd/user/shutdown.target \
+	/usr/lib/systemd/user/systemd-exit.service "$TEST_DIR/units/"
+cp "$SHMD_SRCDIR/systemd/shmd.socket" "$TEST_DIR/units/"
+sed "s|^ExecStart=[^ ]*|ExecStart=/run/shmd-test/shmd|" "$SHMD_BUILDDIR/systemd/shmd.service" \
+	>"$TEST_DIR/units/shmd.service"
+
+export XDG_RUNTIME_DIR=$xdg SYSTEMD_UNIT_PATH=$TEST_DIR/units
+unset SHMD_SOCKET DBUS_SESSION_BUS_ADDRESS
+$systemd --user >"$TEST_DIR/manager.log" 2>&1 &
+manager=$!
+for ((n = 0; n < 1500; n++)); do
+	[[ -S $xdg/systemd/private ]] && break
+	kill -0 "$manager" 2>/dev/null || break
+	sleep 0.02
+done
+[[ -S $xdg/systemd/private ]]
+ok $? "a private systemd --user manager runs (pid $manager)"
+
+prop() { systemctl --user show -p "$2" --value "$1"; }
+nobody_shmctl() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups timeout 30 "$SHMCTL_BIN" "$@"
+}
+sock=/run/shmd/io.shmd.Manager
+
+systemctl --user start shmd.socket
+ok $? "systemctl start shmd.socket"
+is "$(stat -c %A "$sock" 2>&1)" "srw-rw-rw-" "the socket is bound, mode 0666"
+is "$(prop shmd.service ActiveState)" inactive "the service waits for a connection"
+
+shmctl status >"$TEST_DIR/status" 2>&1
+ok $? "the first connection starts shmd.service and is served"
+is "$(prop shmd.service ActiveState)" active "Type=notify: active once READY=1 arrived"
+status=$(prop shmd.service StatusText)
+[[ $status == "Serving socket-activated listeners, up to "*" regions" ]]
+ok $? "STATUS= reached the manager: $status"
+pid=$(prop shmd.service MainPID)
+
+shmctl create um/root 64K && nobody_shmctl create um/nobody 64K
+ok $? "regions created by root and by nobody"
+is "$(shmctl -r -n -o NAME,OWNER ls um/ 2>&1 | tr '\n' ' ')" \
+	"um/nobody nobody um/root root " "nobody's region is nobody's (CAP_CHOWN)"
+nobody_shmctl open um/nobody >/dev/null &&
+	nobody_shmctl open --ro um/nobody >/dev/null
+ok $? "nobody opens its region read-write and read-only (re-open through /proc/self/fd)"
+nobody_shmctl open um/root >/dev/null 2>&1
+ok $((!$?)) "nobody cannot open root's 0600 region"
+
+# 0xb: CAP_CHOWN (0), CAP_DAC_OVERRIDE (1), CAP_FOWNER (3).
+is "$(sed -n 's/^CapEff:\t//p' /proc/"$pid"/status)" 000000000000000b "effective: chown, dac_override, fowner"
+is "$(sed -n 's/^CapBnd:\t//p' /proc/"$pid"/status)" 000000000000000b "bounding set: the same three"
+is "$(sed -n 's/^NoNewPrivs:\t//p; s/^Seccomp:\t//p' /proc/"$pid"/status | tr '\n' ' ')" "1 2 " \
+	"no new privileges, a seccomp filter"
+[[ $(readlink /proc/"$pid"/ns/mnt) != $(readlink /proc/self/ns/mnt) &&
+	$(readlink /proc/"$pid"/ns/net) != $(readlink /proc/self/ns/net) ]]
+ok $? "own mount namespace (ProtectSystem= and friends) and network namespace"
+
+# LimitNOFILE=65536, or as close as the manager may go (systemd clamps to its own hard
+# limit when it lacks CAP_SYS_RESOURCE, as in a container).
+read -r _ _ _ soft hard _ < <(grep "^Max open files" /proc/"$pid"/limits)
+read -r _ _ _ _ mhard _ < <(grep "^Max open files" /proc/"$manager"/limits)
+want=$((mhard < 65536 ? mhard : 65536))
+[[ $soft == "$hard" && $hard -ge $want ]]
+ok $? "RLIMIT_NOFILE $soft:$hard (unit 65536, manager's hard limit $mhard)"
+is "$(sed -n 's/^Max regions: *//p' "$TEST_DIR/status")" $((hard - 256 - 32)) \
+	"max regions = RLIMIT_NOFILE - 256 connections - 32"
+
+systemctl --user stop shmd.service 2>/dev/null
+is "$(prop shmd.service Result) $(prop shmd.service ExecMainStatus)" "success 0" \
+	"systemctl stop: SIGTERM, exit status 0"
+[[ -S $sock ]]
+ok $? "the socket survives the stop (RuntimeDirectoryPreserve=)"
+out=$(shmctl -r -n ls 2>&1)
+is "$?:$out" "0:" "the next connection starts a fresh daemon (no regions)"
+[[ $(prop shmd.service MainPID) != "$pid" && $(prop shmd.service NRestarts) == 0 ]]
+ok $? "a new main pid, no restarts"
+
+if [[ $TAP_FAILED != 0 ]]; then
+	diag_file "$TEST_DIR/manager.log"
+	systemctl --user status --no-pager shmd.service shmd.socket 2>&1 | sed 's/^/# /'
+fi
+done_testing
