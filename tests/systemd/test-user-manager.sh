@@ -23,7 +23,9 @@ fi
 
 # ---- inside the private mount namespace: nothing mounted here is seen outside.
 systemd=/lib/systemd/systemd
-xdg=/run/xdg # not under /run/user: ProtectHome= hides that, and the notify socket with it
+# The runtime directory is /run, as for the system manager: RuntimeDirectory=shmd is then
+# /run/shmd, the notify socket /run/systemd/notify (under /run/user, ProtectHome= would hide it).
+xdg=/run
 cg=
 manager=
 
@@ -56,8 +58,7 @@ plan 21
 
 # What PID 1 makes at boot: a root manager maps InaccessiblePaths=, ProtectHome= and
 # friends onto these.
-mkdir -p /run/systemd/system "$xdg" /run/shmd-test
-chmod 0700 "$xdg"
+mkdir -p /run/systemd/system /run/shmd-test
 i=/run/systemd/inaccessible
 mkdir -p $i && mkdir -m 0 $i/dir && install -m 0 /dev/null $i/reg && mkfifo -m 0 $i/fifo &&
 	mknod -m 0 $i/chr c 0 0 && mknod -m 0 $i/blk b 0 0 &&
