@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The server: listening sockets, accepted connections and the state every method sees. */
 
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -152,6 +153,13 @@ int server_add_listener(struct server *s, int fd)
 	if (s->n_listeners == SERVER_MAX_LISTENERS) {
 		safe_close(fd);
 		return -E2BIG;
+	}
+	/* on_accept() takes connections until EAGAIN: a passed socket may be blocking. */
+	int flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)) {
+		int err = negative_errno();
+		safe_close(fd);
+		return err;
 	}
 	int r = sd_event_add_io(s->event, &s->listeners[s->n_listeners], fd, EPOLLIN, on_accept, s);
 	if (r < 0) {
