@@ -3,7 +3,7 @@
 # SIGTERM and SIGINT end shmd cleanly (status 0). A socket the daemon bound itself is
 # removed, and so is its directory when the daemon created it; a socket-activated one
 # belongs to its owner and stays.
-. "$SHMD_SRCDIR/tests/systemd/lib.sh"
+. "$SHMD_SRCDIR/tests/systemd/lib.sh" || exit 99
 
 plan 16
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Socket activation: shmd serves a socket inherited through systemd-socket-activate, and
 # refuses, with a clear error, to run on one that is not a listening Unix stream socket.
-. "$SHMD_SRCDIR/tests/systemd/lib.sh"
+. "$SHMD_SRCDIR/tests/systemd/lib.sh" || exit 99
 
 command -v systemd-socket-activate >/dev/null ||
 	skip_all "systemd-socket-activate not installed (Debian package systemd)"

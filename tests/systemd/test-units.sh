@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The built units: @sbindir@ substituted, "systemd-analyze verify" without warnings (it
 # loads units offline, no systemd as PID 1 needed), and the exposure the hardening leaves.
-. "$SHMD_SRCDIR/tests/systemd/lib.sh"
+. "$SHMD_SRCDIR/tests/systemd/lib.sh" || exit 99
 
 command -v systemd-analyze >/dev/null ||
 	skip_all "systemd-analyze not installed (Debian package systemd)"
@@ -26,10 +26,13 @@ ok $? "systemd-analyze verify"
 ok $? "verify has nothing to say"
 diag_file "$TEST_DIR/out"
 
-# Documentation=man:shmd(8): verify runs man(1), which finds the page built here.
-if [[ -f $SHMD_BUILDDIR/man/shmd.8 ]] && command -v man >/dev/null; then
+# Documentation=man:shmd(8): verify runs man(1), which finds the page built here (or, in
+# a tarball build, shipped in the source tree).
+page=$SHMD_BUILDDIR/man/shmd.8
+[[ -f $page ]] || page=$SHMD_SRCDIR/man/shmd.8
+if [[ -f $page ]] && command -v man >/dev/null; then
 	mkdir -p "$TEST_DIR/man/man8"
-	cp "$SHMD_BUILDDIR/man/shmd.8" "$TEST_DIR/man/man8/"
+	cp "$page" "$TEST_DIR/man/man8/"
 	(cd "$TEST_DIR/units" && MANPATH=$TEST_DIR/man \
 		systemd-analyze verify --man=yes shmd.socket shmd.service) >"$TEST_DIR/out" 2>&1
 	ok $? "verify finds the page Documentation= names"

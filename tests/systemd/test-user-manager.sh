@@ -7,7 +7,7 @@
 # activation, Type=notify readiness, regions for another user (CAP_CHOWN, re-open through
 # /proc/self/fd), the capability, seccomp and rlimit settings, a clean stop and
 # re-activation. Never a system manager: that would run tmpfiles over the host.
-. "$SHMD_SRCDIR/tests/systemd/lib.sh"
+. "$SHMD_SRCDIR/tests/systemd/lib.sh" || exit 99
 
 if [[ ${1:-} != --inner ]]; then
 	[[ $(id -u) == 0 ]] || skip_all "needs root (mount namespace, cgroup, a root user manager)"
