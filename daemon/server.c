@@ -167,6 +167,12 @@ int server_add_listener(struct server *s, int fd)
 		return r;
 	}
 	sd_event_source_set_io_fd_own(s->listeners[s->n_listeners], true);
+	/*
+	 * New connections are taken before pending requests are served, so Status counts
+	 * every connection the kernel has completed (accept_one() is cheap and the number
+	 * of connections is bounded by --max-connections; refused ones are closed at once).
+	 */
+	sd_event_source_set_priority(s->listeners[s->n_listeners], SD_EVENT_PRIORITY_IMPORTANT);
 	s->n_listeners++;
 	return 0;
 }
