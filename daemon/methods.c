@@ -124,7 +124,7 @@ static int method_create(struct call *call)
 	    param_bool(call, "exclusive", &exclusive) < 0 ||
 	    param_access(call, "access", &access) < 0)
 		return -EINVAL;
-	if (!json_object_object_get_ex(call->params, "size", NULL))
+	if (!json_object_object_get(call->params, "size")) /* absent or null */
 		return call_invalid(call, "size", "missing");
 	int r = param_uint(call, "mode", UINT32_MAX, &v);
 	if (r < 0)
@@ -282,7 +282,7 @@ static int method_resize(struct call *call)
 
 	if (param_uint(call, "size", INT64_MAX, &size) < 0 || param_bool(call, "force", &force) < 0)
 		return -EINVAL;
-	if (!json_object_object_get_ex(call->params, "size", NULL))
+	if (!json_object_object_get(call->params, "size")) /* absent or null */
 		return call_invalid(call, "size", "missing");
 	struct region *r = lookup(call, &name);
 	if (!r)
@@ -413,9 +413,12 @@ static int method_set_access(struct call *call)
 	return reply_region(call, r);
 }
 
+/* Sizes are at most INT64_MAX each; the total saturates there rather than wrap. */
 static void add_size(struct region *r, void *userdata)
 {
-	*(uint64_t *)userdata += region_refresh_size(r);
+	uint64_t *total = userdata, size = region_refresh_size(r);
+
+	*total = size > (uint64_t)INT64_MAX - *total ? (uint64_t)INT64_MAX : *total + size;
 }
 
 static json_object *limits_to_json(const struct limits *l)
@@ -561,6 +564,12 @@ void methods_dispatch(struct connection *c, json_object *msg, int *fds, size_t n
 	if (!call.method) {
 		close_fds(fds, n_fds);
 		reply_not_found(c, name, call.oneway);
+		return;
+	}
+	if (vl_message_flag(msg, "upgrade")) {
+		close_fds(fds, n_fds);
+		call_invalid(&call, "upgrade",
+			     "no method of this interface upgrades the connection");
 		return;
 	}
 	if (n_fds + dropped > call.method->max_fds) {

@@ -34,6 +34,7 @@ static const struct bad_call bad_calls[] = {
 	{ "Create", "{\"name\":5,\"size\":1}", "name", "name is a number" },
 	{ "Create", "{\"name\":null,\"size\":1}", NULL, "name is null" },
 	{ "Create", "{\"name\":\"a\"}", "size", "missing size" },
+	{ "Create", "{\"name\":\"a\",\"size\":null}", "size", "size null (a required field)" },
 	{ "Create", "{\"name\":\"a\",\"size\":-1}", "size", "negative size" },
 	{ "Create", "{\"name\":\"a\",\"size\":\"4096\"}", "size", "size as a string" },
 	{ "Create", "{\"name\":\"a\",\"size\":1.5}", "size", "size as a fraction" },
@@ -59,6 +60,7 @@ static const struct bad_call bad_calls[] = {
 	{ "Open", "{\"name\":\"..\"}", "name", "Open \"..\"" },
 	{ "Delete", "{\"name\":\"a//\"}", "name", "Delete with an empty component" },
 	{ "Resize", "{\"name\":\"x\"}", "size", "Resize without size" },
+	{ "Resize", "{\"name\":\"x\",\"size\":null}", "size", "Resize with size null" },
 	{ "Resize", "{\"name\":\"x\",\"size\":-5}", "size", "Resize to a negative size" },
 	{ "Resize", "{\"name\":\"x\",\"size\":1,\"force\":\"yes\"}", "force", "force as a string" },
 	{ "Rename", "{\"name\":\"x\"}", NULL, "Rename without newName" },
@@ -146,6 +148,30 @@ static void test_region_errors(int conn)
 	   c ? test_reply_error(c) ?: "success" : "no reply");
 	_cleanup_json_ json_object *s = call(conn, IFACE "Stat", jname("huge"));
 	is_error(s, "NoSuchRegion", "  and leaves no region");
+
+	/* Two sparse regions of 2^63-2 bytes: the total saturates instead of wrapping. */
+	ok(create_region(conn, "huge1", INT64_MAX - 1, 0600) &&
+		   create_region(conn, "huge2", INT64_MAX - 1, 0600),
+	   "two sparse regions of 2^63-2 bytes");
+	_cleanup_json_ json_object *t = call(conn, IFACE "Status", NULL);
+	is_int(jint(t, "parameters.totalSize"), INT64_MAX, "Status totalSize saturates at 2^63-1");
+	json_object_put(call(conn, IFACE "Delete", jname("huge1")));
+	json_object_put(call(conn, IFACE "Delete", jname("huge2")));
+}
+
+/* "upgrade" asks to hand the connection to another protocol: no method here does. */
+static void test_upgrade(int conn)
+{
+	static const char msg[] = "{\"method\":\"" IFACE "Status\",\"upgrade\":true}";
+	json_object *reply = NULL;
+
+	is_int(send_raw(conn, msg, sizeof(msg), NULL, 0), 0, "a call with \"upgrade\": true");
+	is_int(test_read_reply(conn, &reply, NULL, NULL), 0, "  a reply comes");
+	if (is_error(reply, "InvalidParameter", "  InvalidParameter"))
+		is_str(jstr(reply, "parameters.parameter"), "upgrade", "  {parameter: upgrade}");
+	json_object_put(reply);
+	_cleanup_json_ json_object *s = call(conn, IFACE "Status", NULL);
+	is_success(s, "  and the connection still serves plain calls");
 }
 
 int main(void)
@@ -161,6 +187,7 @@ int main(void)
 		test_bad_call(conn, &bad_calls[i]);
 	test_long_names(conn);
 	test_region_errors(conn);
+	test_upgrade(conn);
 
 	_cleanup_json_ json_object *s = call(conn, IFACE "Status", NULL);
 	is_int(jint(s, "parameters.regions"), 1, "no invalid call made a region");
