@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* shmd: arguments, listening sockets, privileges, the event loop and an orderly exit. */
 
-#include <fcntl.h>
 #include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,14 +25,6 @@ static void strv_freep(char ***p)
 	free(*p);
 }
 
-static int fd_set_nonblock(int fd)
-{
-	int flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
-		return negative_errno();
-	return 0;
-}
-
 /* Sockets passed by systemd: 0 when none, the number taken, or -errno. */
 static int take_activated(struct server *s)
 {
@@ -53,15 +44,8 @@ static int take_activated(struct server *s)
 			safe_close(fd);
 			continue;
 		}
-		/*
-		 * systemd passes listening sockets in blocking mode, and the event loop accepts
-		 * until the backlog is empty: a blocking accept4() would then hang the daemon.
-		 */
-		int r = fd_set_nonblock(fd);
-		if (r >= 0)
-			r = server_add_listener(s, fd);
-		else
-			safe_close(fd);
+		/* server_add_listener() makes it nonblocking: systemd passes it blocking. */
+		int r = server_add_listener(s, fd);
 		if (r < 0)
 			return log_errno(LOG_ERR, r, "cannot serve passed socket %s", name);
 		log_debug("serving on socket-activated fd %d (%s)", fd, name);

@@ -29,7 +29,7 @@ struct server {
 };
 
 int server_init(struct server *s, sd_event *event, const struct config *config);
-/* Serve on a listening socket (taken). 0 or -errno. */
+/* Serve on a listening socket (taken; made nonblocking if it is not). 0 or -errno. */
 int server_add_listener(struct server *s, int fd);
 /* Closes every connection and listener and frees every region. */
 void server_done(struct server *s);
