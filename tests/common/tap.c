@@ -116,3 +116,9 @@ bool test_slow_mode(void)
 	const char *w = getenv("SHMD_TEST_WRAPPER");
 	return w && *w;
 }
+
+bool test_under_valgrind(void)
+{
+	const char *p = getenv("LD_PRELOAD");
+	return p && strstr(p, "/vgpreload");
+}

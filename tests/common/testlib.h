@@ -22,6 +22,8 @@ _Noreturn void bail_out(const char *fmt, ...) _printf_(1, 2);
 
 /* Running under valgrind ($SHMD_TEST_WRAPPER set): scale work down. */
 bool test_slow_mode(void);
+/* This test process itself runs under valgrind (its preload library is in LD_PRELOAD). */
+bool test_under_valgrind(void);
 
 struct test_daemon {
 	pid_t pid;

@@ -23,6 +23,14 @@ int main(void)
 	close(fd);
 
 	int before = test_count_fds(getpid());
+	if (test_under_valgrind()) {
+		/*
+		 * valgrind keeps RLIMIT_NOFILE to itself: a lowered soft limit is checked on
+		 * open() and dup(), but the kernel still installs fds received by recvmsg().
+		 */
+		skip(9, "valgrind emulates RLIMIT_NOFILE; the full fd table is tested without it");
+		goto done;
+	}
 
 	/* Fill the fd table: a soft limit just above what is open, then dups up to it. */
 	getrlimit(RLIMIT_NOFILE, &old);
@@ -57,6 +65,7 @@ int main(void)
 	ok(fd >= 0 && fcntl(fd, F_GETFL) >= 0, "a valid fd");
 	close(fd);
 	is_int(test_count_fds(getpid()), before, "no fd leaked");
+done:
 
 	shmd_ctx_unref(ctx);
 	is_int(test_daemon_stop(&d), 0, "daemon exits cleanly");
