@@ -14,9 +14,14 @@ shmctl() {
 	"$SHMCTL_BIN" "$@"
 }
 
-# Run shmctl as nobody (needs root; callers skip otherwise).
+# Run shmctl as nobody (needs root; callers skip otherwise): a copy staged in this test's
+# 0755 directory, since nobody may not be able to enter the build tree.
 shmctl_as_nobody() {
-	setpriv --reuid=65534 --regid=65534 --clear-groups "$SHMCTL_BIN" "$@"
+	if [[ -z ${NOBODY_SHMCTL:-} ]]; then
+		NOBODY_SHMCTL=$("$SHMD_SRCDIR/tests/common/stage-for-nobody.sh" "$SHMD_TEST_DIR/bin")
+	fi
+	# shellcheck disable=SC2086 # "env LD_LIBRARY_PATH=DIR DIR/shmctl": words on purpose
+	setpriv --reuid=65534 --regid=65534 --clear-groups $NOBODY_SHMCTL "$@"
 }
 
 require_root() {
@@ -59,6 +64,7 @@ shmd_stop() {
 		cat "$SHMD_TEST_DIR/log" >&2
 	fi
 	rm -rf "$SHMD_TEST_DIR"
+	NOBODY_SHMCTL=
 	return "$rc"
 }
 

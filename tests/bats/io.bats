@@ -69,7 +69,7 @@ load helpers
 	run shmctl_as_nobody read r --length 6
 	assert_success
 	assert_output "secret"
-	run bash -c 'printf x | setpriv --reuid=65534 --regid=65534 --clear-groups "$SHMCTL_BIN" write r'
+	run shmctl_as_nobody write r < <(printf x)
 	assert_failure 4
 	shmctl chmod 0600 r
 	run shmctl_as_nobody read r

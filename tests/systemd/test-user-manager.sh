@@ -42,7 +42,8 @@ inner_cleanup() {
 		find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
 	fi
 }
-trap 'inner_cleanup; cleanup' EXIT
+nobody_bin=
+trap 'inner_cleanup; [[ -z $nobody_bin ]] || rm -rf "$nobody_bin"; cleanup' EXIT
 
 if ! mount -t tmpfs -o mode=0755 tmpfs /run 2>/dev/null ||
 	! mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null; then
@@ -93,8 +94,12 @@ done
 ok $? "a private systemd --user manager runs (pid $manager)"
 
 prop() { systemctl --user show -p "$2" --value "$1"; }
+# nobody may not be able to enter the build tree: run a copy staged in a 0755 directory.
+nobody_bin=$(mktemp -d "${TMPDIR:-/tmp}/shmd-nobody.XXXXXX")
+nobody_cmd=$("$SHMD_SRCDIR/tests/common/stage-for-nobody.sh" "$nobody_bin")
 nobody_shmctl() {
-	setpriv --reuid=65534 --regid=65534 --clear-groups timeout 30 "$SHMCTL_BIN" "$@"
+	# shellcheck disable=SC2086 # "env LD_LIBRARY_PATH=DIR DIR/shmctl": words on purpose
+	setpriv --reuid=65534 --regid=65534 --clear-groups timeout 30 $nobody_cmd "$@"
 }
 sock=/run/shmd/io.shmd.Manager
 
