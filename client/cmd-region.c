@@ -104,7 +104,8 @@ int cmd_create(struct shmctl *s, int argc, char *argv[])
 	extra = json_object_new_object();
 	if (!extra)
 		return shmctl_fail_errno(-ENOMEM, "cannot print");
-	json_object_object_add(extra, "created", json_object_new_boolean(created));
+	/* Not "created": that key is the creation time (a string) in every region object. */
+	json_object_object_add(extra, "createdNow", json_object_new_boolean(created));
 	return print_region(s, region, extra);
 }
 

@@ -54,9 +54,9 @@ c 0444 r--r--r--"
 	assert_output "shmctl: cannot create 'dup': region already exists"
 	run shmctl create dup 8K --open-existing --json
 	assert_success
-	jq -e '.created == false and .size == 4096' <<<"$output"
+	jq -e '.createdNow == false and .size == 4096 and (.created|type=="string")' <<<"$output"
 	run shmctl create fresh 8K -e --json
-	jq -e '.created == true and .size == 8192 and .name == "fresh"' <<<"$output"
+	jq -e '.createdNow == true and .size == 8192 and .name == "fresh" and (.created|type=="string")' <<<"$output"
 }
 
 @test "create: silent without --json" {
