@@ -25,6 +25,8 @@ const char *access_check(const struct caller *c, const struct region *r, enum ac
 		return c->uid == r->uid ? NULL : "not the owner";
 
 	bits = class_bits(c, r);
+	if (need == NEED_READ_WRITE && !(bits & 6))
+		return "no read or write permission";
 	if (!(bits & 4))
 		return "no read permission";
 	if (need == NEED_READ_WRITE && !(bits & 2))
