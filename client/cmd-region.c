@@ -19,6 +19,13 @@ int expect_args(const struct shmctl *s, int argc, int n)
 	return 0;
 }
 
+/* Exactly n arguments after the options, the first a valid region name. */
+static int expect_name_args(const struct shmctl *s, int argc, char **argv, int n)
+{
+	int r = expect_args(s, argc, n);
+	return r ? r : parse_name(argv[0], false);
+}
+
 /* After a change: print the region with --json, stay silent otherwise (like chmod(1)). */
 static int changed(const struct shmctl *s, const struct shmd_region *region)
 {
@@ -83,10 +90,7 @@ int cmd_create(struct shmctl *s, int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	r = expect_args(s, argc, 2);
-	if (r)
-		return r;
-	r = parse_name(argv[0], false);
+	r = expect_name_args(s, argc, argv, 2);
 	if (r)
 		return r;
 	r = parse_size_arg(argv[1], "size", &size);
@@ -135,10 +139,7 @@ int cmd_open(struct shmctl *s, int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	r = expect_args(s, argc, 1);
-	if (r)
-		return r;
-	r = parse_name(argv[0], false);
+	r = expect_name_args(s, argc, argv, 1);
 	if (r)
 		return r;
 
@@ -175,10 +176,7 @@ int cmd_resize(struct shmctl *s, int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	r = expect_args(s, argc, 2);
-	if (r)
-		return r;
-	r = parse_name(argv[0], false);
+	r = expect_name_args(s, argc, argv, 2);
 	if (r)
 		return r;
 	r = parse_size_arg(argv[1], "size", &size);
