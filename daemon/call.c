@@ -219,8 +219,6 @@ void text_add(struct text *t, const char *s, size_t n)
 	t->p[t->len] = '\0';
 }
 
-#define text_lit(t, s) text_add(t, s, sizeof(s) - 1)
-
 void text_uint(struct text *t, uint64_t v)
 {
 	char buf[24], *e = buf + sizeof(buf), *p = e;

@@ -59,6 +59,8 @@ struct text {
 void text_init(struct text *t);
 void text_done(struct text *t);
 void text_add(struct text *t, const char *s, size_t n);
+/* Add a string literal (its length known at compile time). */
+#define text_lit(t, s) text_add(t, "" s, sizeof(s) - 1)
 void text_uint(struct text *t, uint64_t v);
 /*
  * The Region object of the IDL, read fresh from the kernel (size, seals), except

@@ -41,19 +41,6 @@ static struct region *lookup(struct call *call, char **ret_name)
 	return r;
 }
 
-static int reply_region(struct call *call, struct region *r)
-{
-	struct text t;
-
-	text_init(&t);
-	text_add(&t, "{\"parameters\":{\"region\":", 24);
-	text_region(&t, r, false);
-	text_add(&t, "}}", 2);
-	int ret = call_reply_text(call, &t, -1);
-	text_done(&t);
-	return ret;
-}
-
 /* A fresh open file description for a handout; 0 or replied error. */
 static int handout(struct call *call, struct region *r, bool writable, int *ret)
 {
@@ -66,24 +53,32 @@ static int handout(struct call *call, struct region *r, bool writable, int *ret)
 	return 0;
 }
 
+/*
+ * {"parameters": {"region": {...}}}, with "created" when created >= 0 and
+ * "fileDescriptor": 0 when fd >= 0 (taken).
+ */
 static int reply_with_fd(struct call *call, struct region *r, int fd, int created)
 {
-	static const char head[] = "{\"parameters\":{\"region\":";
 	struct text t;
 
 	text_init(&t);
-	text_add(&t, head, sizeof(head) - 1);
+	text_lit(&t, "{\"parameters\":{\"region\":");
 	text_region(&t, r, created > 0);
 	if (created > 0)
-		text_add(&t, ",\"created\":true", 15);
+		text_lit(&t, ",\"created\":true");
 	else if (created == 0)
-		text_add(&t, ",\"created\":false", 16);
+		text_lit(&t, ",\"created\":false");
 	if (fd >= 0)
-		text_add(&t, ",\"fileDescriptor\":0", 19);
-	text_add(&t, "}}", 2);
+		text_lit(&t, ",\"fileDescriptor\":0");
+	text_lit(&t, "}}");
 	int ret = call_reply_text(call, &t, fd);
 	text_done(&t);
 	return ret;
+}
+
+static int reply_region(struct call *call, struct region *r)
+{
+	return reply_with_fd(call, r, -1, -1);
 }
 
 static int open_existing(struct call *call, struct region *r, int access)
@@ -230,18 +225,17 @@ static int list_next(struct connection *c, void *userdata)
 		connection_send(c, vl_reply_new(NULL, false), -1);
 		return 0;
 	}
-	static const char head[] = "{\"parameters\":{\"region\":";
 	struct text t;
 
 	text_init(&t);
-	text_add(&t, head, sizeof(head) - 1);
+	text_lit(&t, "{\"parameters\":{\"region\":");
 	text_region(&t, r, false);
 	s->pos++;
 	bool last = !list_advance(c->server, s);
 	if (last)
-		text_add(&t, "}}", 2);
+		text_lit(&t, "}}");
 	else
-		text_add(&t, "},\"continues\":true}", 19);
+		text_lit(&t, "},\"continues\":true}");
 	if (t.oom) {
 		log_warning("List: out of memory, disconnecting pid %d", c->peer.cred.pid);
 		c->dead = true;
