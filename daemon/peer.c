@@ -64,12 +64,11 @@ static void read_unit(struct peer *p, int fd)
 
 int peer_init(struct peer *p, int fd, const struct ucred *cred)
 {
-	int one = 1;
-
-	/* The caller read SO_PEERCRED already (for the connection limits). */
+	/*
+	 * The caller read SO_PEERCRED already (for the connection limits); SO_PASSCRED is
+	 * inherited from the listener (server_add_listener()).
+	 */
 	*p = (struct peer){ .cred = *cred };
-	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0)
-		return negative_errno();
 	int r = read_groups(p, fd);
 	if (r < 0)
 		return r;

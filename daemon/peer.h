@@ -28,8 +28,9 @@ struct caller {
 	bool admin;
 };
 
-/* Read SO_PEERCRED, SO_PEERGROUPS, the unit (verified against SO_PEERPIDFD) and turn on
- * SO_PASSCRED so every later message carries SCM_CREDENTIALS. 0 or -errno. */
+/* Take cred (SO_PEERCRED, read by the caller), read SO_PEERGROUPS and the unit (verified
+ * against SO_PEERPIDFD). The listener has SO_PASSCRED, so every message carries
+ * SCM_CREDENTIALS. 0 or -errno. */
 int peer_init(struct peer *p, int fd, const struct ucred *cred);
 void peer_done(struct peer *p);
 

@@ -154,9 +154,14 @@ int server_add_listener(struct server *s, int fd)
 		safe_close(fd);
 		return -E2BIG;
 	}
-	/* on_accept() takes connections until EAGAIN: a passed socket may be blocking. */
-	int flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)) {
+	/*
+	 * on_accept() takes connections until EAGAIN: a passed socket may be blocking.
+	 * SO_PASSCRED here, once: accepted sockets inherit it (and on recent kernels so do
+	 * connections not yet accepted), so every message carries SCM_CREDENTIALS.
+	 */
+	int flags = fcntl(fd, F_GETFL), one = 1;
+	if (flags < 0 || (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) ||
+	    setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0) {
 		int err = negative_errno();
 		safe_close(fd);
 		return err;
