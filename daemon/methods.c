@@ -55,21 +55,35 @@ static int handout(struct call *call, struct region *r, bool writable, int *ret)
 
 /*
  * {"parameters": {"region": {...}}}, with "created" when created >= 0 and
- * "fileDescriptor": 0 when fd >= 0 (taken).
+ * "fileDescriptor": 0 when fd >= 0 (taken). Without the region when the caller said
+ * "withRegion": false: then neither size nor seals are read for it.
  */
-static int reply_with_fd(struct call *call, struct region *r, int fd, int created)
+static int reply_with_fd(struct call *call, struct region *r, int fd, int created, bool with_region)
 {
+	bool more = false; /* a member precedes: the next one needs a comma */
 	struct text t;
 
 	text_init(&t);
-	text_lit(&t, "{\"parameters\":{\"region\":");
-	text_region(&t, r, created > 0);
-	if (created > 0)
-		text_lit(&t, ",\"created\":true");
-	else if (created == 0)
-		text_lit(&t, ",\"created\":false");
-	if (fd >= 0)
-		text_lit(&t, ",\"fileDescriptor\":0");
+	text_lit(&t, "{\"parameters\":{");
+	if (with_region) {
+		text_lit(&t, "\"region\":");
+		text_region(&t, r, created > 0);
+		more = true;
+	}
+	if (created >= 0) {
+		if (more)
+			text_lit(&t, ",");
+		if (created)
+			text_lit(&t, "\"created\":true");
+		else
+			text_lit(&t, "\"created\":false");
+		more = true;
+	}
+	if (fd >= 0) {
+		if (more)
+			text_lit(&t, ",");
+		text_lit(&t, "\"fileDescriptor\":0");
+	}
 	text_lit(&t, "}}");
 	int ret = call_reply_text(call, &t, fd);
 	text_done(&t);
@@ -78,10 +92,10 @@ static int reply_with_fd(struct call *call, struct region *r, int fd, int create
 
 static int reply_region(struct call *call, struct region *r)
 {
-	return reply_with_fd(call, r, -1, -1);
+	return reply_with_fd(call, r, -1, -1, true);
 }
 
-static int open_existing(struct call *call, struct region *r, int access)
+static int open_existing(struct call *call, struct region *r, int access, bool with_region)
 {
 	static const enum access_need need[] = { NEED_NOTHING, NEED_READ, NEED_READ_WRITE };
 	const char *reason = access_check(&call->caller, r, need[access]);
@@ -91,7 +105,7 @@ static int open_existing(struct call *call, struct region *r, int access)
 		return call_denied(call, r->name, reason);
 	if (access && handout(call, r, access == 2, &fd) < 0)
 		return -EINVAL;
-	return reply_with_fd(call, r, fd, false);
+	return reply_with_fd(call, r, fd, false, with_region);
 }
 
 static int create_error(struct call *call, const char *op, int err)
@@ -109,7 +123,7 @@ static int method_create(struct call *call)
 {
 	struct region_params p = { .mode = 0600 };
 	_cleanup_free_ char *name = NULL;
-	bool exclusive = true;
+	bool exclusive = true, with_region = true;
 	int access = 0, fd = -1;
 	uint64_t v, max;
 
@@ -117,7 +131,8 @@ static int method_create(struct call *call)
 	    param_uint(call, "size", INT64_MAX, &p.size) < 0 ||
 	    param_bool(call, "fixed", &p.fixed) < 0 || param_seals(call, "seals", &p.seals) < 0 ||
 	    param_bool(call, "exclusive", &exclusive) < 0 ||
-	    param_access(call, "access", &access) < 0)
+	    param_access(call, "access", &access) < 0 ||
+	    param_bool(call, "withRegion", &with_region) < 0)
 		return -EINVAL;
 	if (!json_object_object_get(call->params, "size")) /* absent or null */
 		return call_invalid(call, "size", "missing");
@@ -133,7 +148,7 @@ static int method_create(struct call *call)
 	if (existing && exclusive)
 		return call_region_error(call, ERR("RegionExists"), name, NULL);
 	if (existing)
-		return open_existing(call, existing, access);
+		return open_existing(call, existing, access, with_region);
 
 	const char *limit = limits_check_create(call->server, &call->caller, p.size, &max);
 	if (limit)
@@ -160,13 +175,15 @@ static int method_create(struct call *call)
 		region_free(reg);
 		return call_system_error(call, "registry", r);
 	}
-	return reply_with_fd(call, reg, fd, true);
+	return reply_with_fd(call, reg, fd, true, with_region);
 }
 
 static int method_open(struct call *call)
 {
+	bool with_region = true;
 	int access = 2, fd = -1;
-	if (param_access(call, "access", &access) < 0)
+	if (param_access(call, "access", &access) < 0 ||
+	    param_bool(call, "withRegion", &with_region) < 0)
 		return -EINVAL;
 	if (access == 0)
 		return call_invalid(call, "access", "\"none\" opens nothing");
@@ -184,7 +201,7 @@ static int method_open(struct call *call)
 		return call_denied(call, name, reason);
 	if (handout(call, r, access == 2, &fd) < 0)
 		return -EINVAL;
-	return reply_with_fd(call, r, fd, -1);
+	return reply_with_fd(call, r, fd, -1, with_region);
 }
 
 static int method_stat(struct call *call)
@@ -460,8 +477,9 @@ static int method_status(struct call *call)
 /* Who may call what, in one place. */
 static const struct method methods[] = {
 	{ "io.shmd.Manager.Create", method_create,
-	  PARAMS(NAME, "size", "mode", "fixed", "seals", "exclusive", "access"), NEED_NOTHING },
-	{ "io.shmd.Manager.Open", method_open, PARAMS(NAME, "access"), NEED_READ },
+	  PARAMS(NAME, "size", "mode", "fixed", "seals", "exclusive", "access", "withRegion"),
+	  NEED_NOTHING },
+	{ "io.shmd.Manager.Open", method_open, PARAMS(NAME, "access", "withRegion"), NEED_READ },
 	{ "io.shmd.Manager.List", method_list, PARAMS("prefix", "prefixBase64"), NEED_NOTHING, 0,
 	  METHOD_NEEDS_MORE },
 	{ "io.shmd.Manager.Stat", method_stat, PARAMS(NAME), NEED_NOTHING },

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Create and Open: exclusive or not, mode, fixed, seals, and the fds they hand out. */
+/* Create and Open: exclusive or not, mode, fixed, seals, the fds they hand out, withRegion. */
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -174,6 +174,87 @@ static void test_fds(int conn)
 	is_error(f, "InvalidParameter", "Open with an unknown access: InvalidParameter");
 }
 
+/* The members of the reply's parameters, in order, comma-separated. */
+static const char *param_keys(json_object *reply)
+{
+	static char buf[256];
+	json_object *p = jget(reply, "parameters");
+
+	buf[0] = '\0';
+	if (!p || !json_object_is_type(p, json_type_object))
+		return "(none)";
+	json_object_object_foreach(p, key, value) {
+		(void)value;
+		if (buf[0])
+			strncat(buf, ",", sizeof(buf) - strlen(buf) - 1);
+		strncat(buf, key, sizeof(buf) - strlen(buf) - 1);
+	}
+	return buf;
+}
+
+/* "withRegion": false answers only the fd (and created); everything else is unchanged. */
+static void test_without_region(const struct test_daemon *d, int conn)
+{
+	int rw = -1, ro = -1, none = -1;
+	_cleanup_json_ json_object *a =
+		call_fd(conn, IFACE "Create",
+			jparams("{\"name\":\"c/brief\",\"size\":4096,\"mode\":384,"
+				"\"access\":\"read_write\",\"withRegion\":false}"),
+			&rw);
+	if (is_success(a, "Create with withRegion false"))
+		is_str(param_keys(a), "created,fileDescriptor", "reply: created and fd, no region");
+	struct stat st = { 0 };
+	ok(rw >= 0 && fstat(rw, &st) == 0 && st.st_size == 4096 && accmode(rw) == O_RDWR,
+	   "the fd is the region, read-write, 4096 bytes");
+	ok(rw >= 0 && ftruncate(rw, 8192) == 0, "a holder grows it to 8192 behind the daemon");
+
+	_cleanup_json_ json_object *b =
+		call_fd(conn, IFACE "Open",
+			jparams("{\"name\":\"c/brief\",\"access\":\"read_only\","
+				"\"withRegion\":false}"),
+			&ro);
+	if (is_success(b, "Open read_only with withRegion false"))
+		is_str(param_keys(b), "fileDescriptor", "reply: the fd alone");
+	ok(ro >= 0 && accmode(ro) == O_RDONLY && write(ro, "x", 1) < 0 &&
+		   mmap(NULL, 4096, PROT_WRITE, MAP_SHARED, ro, 0) == MAP_FAILED,
+	   "still a read-only description: write and PROT_WRITE mmap fail");
+
+	_cleanup_json_ json_object *c =
+		call(conn, IFACE "Open", jparams("{\"name\":\"c/brief\",\"withRegion\":true}"));
+	if (is_success(c, "Open with withRegion true"))
+		is_int(jint(c, "parameters.region.size"), 8192,
+		       "the region, with the size the holder set");
+	_cleanup_json_ json_object *e = call_fd(
+		conn, IFACE "Create",
+		jparams("{\"name\":\"c/brief\",\"size\":1,\"exclusive\":false,\"withRegion\":false}"),
+		&none);
+	if (is_success(e, "non-exclusive Create of it, access none, withRegion false"))
+		is_str(param_keys(e), "created", "reply: created alone");
+	ok(none < 0 && jbool(e, "parameters.created") == 0, "created is false, no fd");
+
+	_cleanup_json_ json_object *f =
+		call(conn, IFACE "Create",
+		     jparams("{\"name\":\"c/brief2\",\"size\":1,\"withRegion\":1}"));
+	if (is_error(f, "InvalidParameter", "withRegion 1: InvalidParameter"))
+		is_str(jstr(f, "parameters.parameter"), "withRegion", "it names withRegion");
+	_cleanup_json_ json_object *g = call(conn, IFACE "Stat", jname("c/brief2"));
+	is_error(g, "NoSuchRegion", "and nothing was created");
+	_cleanup_json_ json_object *h =
+		call(conn, IFACE "Open", jparams("{\"name\":\"c/none\",\"withRegion\":false}"));
+	is_error(h, "NoSuchRegion", "Open of a missing name, withRegion false: NoSuchRegion");
+
+	static const char *const as_nobody[] = {
+		"Open",
+		"{\"name\":\"c/brief\",\"access\":\"read_only\",\"withRegion\":false}",
+		NULL,
+	};
+	_cleanup_json_ json_object *n = calls_as(d, NOBODY_UID, NOBODY_GID, as_nobody);
+	is_str(reply_at(n, 0), IFACE "PermissionDenied",
+	       "another uid is still refused a 0600 region with withRegion false");
+	safe_close(rw);
+	safe_close(ro);
+}
+
 int main(void)
 {
 	struct test_daemon d;
@@ -184,6 +265,7 @@ int main(void)
 	test_exclusive(conn);
 	test_fixed_and_seals(conn);
 	test_fds(conn);
+	test_without_region(&d, conn);
 	close(conn);
 	itest_stop(&d);
 	return done_testing();
