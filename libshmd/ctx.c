@@ -126,6 +126,7 @@ static int ctx_connect_socket(struct shmd_ctx *ctx)
 	ctx->pid = ctx_getpid();
 	ctx->conn_id++;
 	ctx->used = false;
+	ctx->no_with_region = false;
 	ctx_dbg(ctx, "connected to %s", ctx->socket_path);
 	return 0;
 }

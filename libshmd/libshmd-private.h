@@ -23,6 +23,7 @@ struct shmd_ctx {
 	pid_t pid;	  /* our pid when fd was connected: a different one means we were forked */
 	uint64_t conn_id; /* bumped on every connect, so an iterator can tell its connection apart */
 	bool used;	  /* a request went out on this connection */
+	bool no_with_region; /* an older daemon refused "withRegion": ask for regions */
 	struct vl_reader reader;
 	struct shmd_list *list; /* the iterator reading on the connection, if any */
 

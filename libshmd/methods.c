@@ -59,9 +59,12 @@ static int finish_region_reply(struct shmd_ctx *ctx, json_object *reply, int *fd
 	} else {
 		close_fds(fds, n_fds);
 	}
-	r = region_from_reply(ctx, reply, ret_region ? &region : NULL);
-	if (r < 0)
-		return r;
+	/* A caller that wants no region asked for none ("withRegion": false). */
+	if (ret_region) {
+		r = region_from_reply(ctx, reply, &region);
+		if (r < 0)
+			return r;
+	}
 	if (ret_fd)
 		*ret_fd = TAKE_FD(fd);
 	if (ret_region)
@@ -69,14 +72,35 @@ static int finish_region_reply(struct shmd_ctx *ctx, json_object *reply, int *fd
 	return 0;
 }
 
-static int do_create(struct shmd_ctx *ctx, const char *name, uint64_t size, mode_t mode,
-		     unsigned flags, unsigned seals, int *ret_fd, struct shmd_region **ret_region,
-		     bool *ret_created)
+/*
+ * Without a region wanted, ask for none: the reply is ~40 bytes instead of ~300 and the
+ * daemon reads no size or seals for it. Not on a connection to a daemon that refused it.
+ */
+static bool want_brief(const struct shmd_ctx *ctx, struct shmd_region **ret_region)
+{
+	return !ret_region && !ctx->no_with_region;
+}
+
+/* An older daemon refused "withRegion" as unknown: remember it, so the call goes again. */
+static bool with_region_refused(struct shmd_ctx *ctx, int r)
+{
+	if (r != -EINVAL || !ctx->error_name || !ctx->error_parameters ||
+	    strcmp(ctx->error_name, "io.shmd.Manager.InvalidParameter") != 0)
+		return false;
+	_cleanup_json_ json_object *params = json_tokener_parse(ctx->error_parameters);
+	const char *key = params ? json_get_str(params, "parameter") : NULL;
+	if (!key || strcmp(key, "withRegion") != 0)
+		return false;
+	ctx_dbg(ctx, "the daemon does not know \"withRegion\": asking for regions");
+	ctx->no_with_region = true;
+	return true;
+}
+
+static int create_params(struct shmd_ctx *ctx, const char *name, uint64_t size, mode_t mode,
+			 unsigned flags, unsigned seals, bool with_fd, bool brief,
+			 json_object **ret)
 {
 	_cleanup_json_ json_object *p = NULL;
-	_cleanup_json_ json_object *reply = NULL;
-	int fds[VL_MAX_FDS];
-	size_t n_fds = 0;
 
 	int r = begin_named(ctx, name, &p);
 	if (r < 0)
@@ -96,9 +120,32 @@ static int do_create(struct shmd_ctx *ctx, const char *name, uint64_t size, mode
 		json_object_object_add(p, "seals", seals_to_json(seals));
 	if (flags & SHMD_CREATE_OPEN_EXISTING)
 		json_object_object_add(p, "exclusive", json_object_new_boolean(false));
-	json_object_object_add(p, "access", json_object_new_string(ret_fd ? "read_write" : "none"));
+	json_object_object_add(p, "access",
+			       json_object_new_string(with_fd ? "read_write" : "none"));
+	if (brief)
+		json_object_object_add(p, "withRegion", json_object_new_boolean(false));
+	*ret = TAKE_PTR(p);
+	return 0;
+}
 
-	r = call_method(ctx, "io.shmd.Manager.Create", TAKE_PTR(p), &reply, fds, &n_fds);
+static int do_create(struct shmd_ctx *ctx, const char *name, uint64_t size, mode_t mode,
+		     unsigned flags, unsigned seals, int *ret_fd, struct shmd_region **ret_region,
+		     bool *ret_created)
+{
+	_cleanup_json_ json_object *reply = NULL;
+	int fds[VL_MAX_FDS];
+	size_t n_fds = 0;
+	bool brief;
+	int r;
+
+	do {
+		json_object *p = NULL;
+		brief = want_brief(ctx, ret_region);
+		r = create_params(ctx, name, size, mode, flags, seals, ret_fd, brief, &p);
+		if (r < 0)
+			return r;
+		r = call_method(ctx, "io.shmd.Manager.Create", p, &reply, fds, &n_fds);
+	} while (brief && with_region_refused(ctx, r));
 	if (r < 0)
 		return r;
 
@@ -123,27 +170,45 @@ _export_ int shmd_create(struct shmd_ctx *ctx, const char *name, uint64_t size, 
 					 ret_created));
 }
 
-static int do_open(struct shmd_ctx *ctx, const char *name, int oflags, int *ret_fd,
-		   struct shmd_region **ret_region)
+static int open_params(struct shmd_ctx *ctx, const char *name, int oflags, bool brief,
+		       json_object **ret)
 {
 	_cleanup_json_ json_object *p = NULL;
-	_cleanup_json_ json_object *reply = NULL;
-	int fds[VL_MAX_FDS];
-	size_t n_fds = 0;
 
 	int r = begin_named(ctx, name, &p);
 	if (r < 0)
 		return r;
-	if (!ret_fd)
-		return ctx_fail(ctx, -EINVAL, "no place for the file descriptor");
 	/* O_CLOEXEC is accepted and implied: every fd we hand out has it. */
 	int acc = oflags & O_ACCMODE;
 	if ((oflags & ~(O_ACCMODE | O_CLOEXEC)) || (acc != O_RDONLY && acc != O_RDWR))
 		return ctx_fail(ctx, -EINVAL, "open flags must be O_RDONLY or O_RDWR");
 	json_object_object_add(p, "access",
 			       json_object_new_string(acc == O_RDWR ? "read_write" : "read_only"));
+	if (brief)
+		json_object_object_add(p, "withRegion", json_object_new_boolean(false));
+	*ret = TAKE_PTR(p);
+	return 0;
+}
 
-	r = call_method(ctx, "io.shmd.Manager.Open", TAKE_PTR(p), &reply, fds, &n_fds);
+static int do_open(struct shmd_ctx *ctx, const char *name, int oflags, int *ret_fd,
+		   struct shmd_region **ret_region)
+{
+	_cleanup_json_ json_object *reply = NULL;
+	int fds[VL_MAX_FDS];
+	size_t n_fds = 0;
+	bool brief;
+	int r;
+
+	if (!ret_fd)
+		return ctx_fail(ctx, -EINVAL, "no place for the file descriptor");
+	do {
+		json_object *p = NULL;
+		brief = want_brief(ctx, ret_region);
+		r = open_params(ctx, name, oflags, brief, &p);
+		if (r < 0)
+			return r;
+		r = call_method(ctx, "io.shmd.Manager.Open", p, &reply, fds, &n_fds);
+	} while (brief && with_region_refused(ctx, r));
 	if (r < 0)
 		return r;
 	return finish_region_reply(ctx, reply, fds, n_fds, ret_fd, ret_region);

@@ -21,17 +21,22 @@
 	"\"creator\":{\"uid\":0,\"gid\":0,\"pid\":1},\"createdUSec\":1,\"changedUSec\":2,"         \
 	"\"seals\":[],\"foreignSeals\":[],\"fixed\":false,\"state\":\"resident\"}"
 
+#define FAKE_MAX_REQUESTS 16
+
 struct fake {
 	int listen_fd;
 	const char *const *script; /* one action per request: a reply, or CLOSE_NOW */
 	size_t next;
 	struct ucred last_cred;
 	bool have_cred;
+	char requests[FAKE_MAX_REQUESTS][512]; /* the first bytes of each request */
 };
 
 /* Read one request (up to its NUL), keeping its credentials. 1, or 0 at EOF. */
 static int fake_read_request(struct fake *f, int fd)
 {
+	char *req = f->next < FAKE_MAX_REQUESTS ? f->requests[f->next] : NULL;
+	size_t len = 0;
 	char c;
 	union {
 		struct cmsghdr align;
@@ -51,6 +56,8 @@ static int fake_read_request(struct fake *f, int fd)
 			memcpy(&f->last_cred, CMSG_DATA(cm), sizeof(struct ucred));
 			f->have_cred = true;
 		}
+		if (req && len + 1 < sizeof(f->requests[0]))
+			req[len++] = c;
 		if (c == '\0')
 			return 1;
 	}
@@ -190,6 +197,53 @@ static void test_fake(const char *dir)
 	shmd_ctx_unref(ctx);
 }
 
+/* A daemon older than "withRegion" refuses it as unknown: libshmd asks again without. */
+static void test_fake_old_daemon(const char *dir)
+{
+	static const char *const script[] = {
+		ERR("InvalidParameter", "{\"parameter\":\"withRegion\","
+					"\"reason\":\"unknown parameter\"}"),
+		"{\"parameters\":{\"region\":" REGION ",\"created\":true}}",
+		"{\"parameters\":{\"region\":" REGION ",\"created\":false}}",
+		/* A new connection: another InvalidParameter is an error, not a retry. */
+		ERR("InvalidParameter", "{\"parameter\":\"size\",\"reason\":\"too large\"}"),
+		NULL,
+	};
+	char path[4096];
+	struct fake f = { .script = script };
+	pthread_t thread;
+	bool created = false;
+
+	snprintf(path, sizeof(path), "%s/old.sock", dir);
+	f.listen_fd = fake_listen(path);
+	pthread_create(&thread, NULL, fake_thread, &f);
+
+	struct shmd_ctx *ctx = shmd_ctx_new(path);
+	is_int(shmd_create(ctx, "x", 4096, 0600, 0, 0, NULL, NULL, &created), 0,
+	       "create against a daemon that refuses withRegion succeeds");
+	ok(created, "created from the second answer");
+	ok(strstr(f.requests[0], "\"withRegion\":false") != NULL,
+	   "the first request asked for no region");
+	ok(f.requests[1][0] && !strstr(f.requests[1], "withRegion"), "the retry did not: %s",
+	   f.requests[1]);
+	is_int(shmd_create(ctx, "x", 4096, 0600, SHMD_CREATE_OPEN_EXISTING, 0, NULL, NULL,
+			   &created),
+	       0, "the next call on that connection");
+	ok(f.requests[2][0] && !strstr(f.requests[2], "withRegion"), "does not ask for it again");
+	ctx = shmd_ctx_unref(ctx);
+
+	ctx = shmd_ctx_new(path);
+	is_int(shmd_create(ctx, "x", 4096, 0600, 0, 0, NULL, NULL, NULL), -EINVAL,
+	       "a new connection asks again; another InvalidParameter is the answer");
+	ok(strstr(f.requests[3], "\"withRegion\":false") != NULL && f.next == 4,
+	   "one request, no retry");
+	is_str(shmd_ctx_get_error_message(ctx), "invalid parameter 'size': too large",
+	       "with the daemon's reason");
+	shmd_ctx_unref(ctx);
+	pthread_join(thread, NULL);
+	close(f.listen_fd);
+}
+
 /* A real daemon killed, then a new one on the same path (a symlink we re-point). */
 static void test_restart(const char *dir)
 {
@@ -248,6 +302,7 @@ int main(void)
 		bail_out("mkdtemp: %s", strerror(errno));
 
 	test_fake(d);
+	test_fake_old_daemon(d);
 	char sock[4200];
 	snprintf(sock, sizeof(sock), "%s/fake.sock", d);
 	unlink(sock);
