@@ -1,15 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# The built units: @sbindir@ substituted, "systemd-analyze verify" without warnings (it
-# loads units offline, no systemd as PID 1 needed), and the exposure the hardening leaves.
+# The built units: @sbindir@ and @rundir@ substituted (shmd.socket listens where the daemon
+# and shmctl look by default), "systemd-analyze verify" without warnings (it loads units
+# offline, no systemd as PID 1 needed), and the exposure the hardening leaves.
 . "$SHMD_SRCDIR/tests/systemd/lib.sh" || exit 99
 
 command -v systemd-analyze >/dev/null ||
 	skip_all "systemd-analyze not installed (Debian package systemd)"
 
-plan 6
+plan 8
 service=$SHMD_BUILDDIR/systemd/shmd.service
-socket=$SHMD_SRCDIR/systemd/shmd.socket
+socket=$SHMD_BUILDDIR/systemd/shmd.socket
 
 exec_start=$(sed -n 's/^ExecStart=//p' "$service")
 [[ $exec_start == /*/shmd ]] && ! grep -q "@[a-z_]*@" "$service"
@@ -52,6 +53,14 @@ else
 	skip "systemd-analyze security has no --threshold"
 fi
 
-grep -qx "SocketMode=0666" "$socket" && grep -qx "ListenStream=/run/shmd/io.shmd.Manager" "$socket"
-ok $? "shmd.socket: the default socket path, open to all (access is checked per region)"
+[[ -f $socket ]] && ! grep -q "@[a-z_]*@" "$socket" "$service"
+ok $? "no @variable@ left in shmd.socket or shmd.service"
+
+# The default socket of the daemon as built (configure --with-rundir), from its --help.
+default_socket=$("$SHMD_BIN" --help | sed -n 's/.*(default \(\/[^)]*\)).*/\1/p')
+listen=$(sed -n 's/^ListenStream=//p' "$socket")
+[[ $default_socket == /*/shmd/io.shmd.Manager ]] && [[ $listen == "$default_socket" ]]
+ok $? "shmd.socket listens on the daemon's default socket ($listen)"
+is "$(sed -n 's/^SocketMode=//p' "$socket")" 0666 \
+	"shmd.socket is open to all (access is checked per region)"
 done_testing

@@ -49,6 +49,16 @@ if ! mount -t tmpfs -o mode=0755 tmpfs /run 2>/dev/null ||
 	! mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null; then
 	skip_all "cannot mount tmpfs on /run or cgroup2 on /sys/fs/cgroup"
 fi
+# Where shmd.socket listens: the default socket of this build (configure --with-rundir).
+# A runtime directory other than /run gets a tmpfs too, or the socket unit would leave its
+# directory on the host.
+sock=$(sed -n 's/^ListenStream=//p' "$SHMD_BUILDDIR/systemd/shmd.socket")
+rundir=${sock%/shmd/io.shmd.Manager}
+if [[ $rundir != /run && $(realpath -m "$rundir") != /run ]]; then
+	[[ -d $rundir ]] || skip_all "the runtime directory $rundir (--with-rundir) does not exist"
+	mount -t tmpfs -o mode=0755 tmpfs "$rundir" ||
+		skip_all "cannot mount tmpfs on the runtime directory $rundir"
+fi
 cg=/sys/fs/cgroup/shmd-test-${TEST_DIR##*.}.slice
 if ! mkdir "$cg" || ! echo $$ >"$cg/cgroup.procs"; then
 	cg=
@@ -77,7 +87,7 @@ done
 # The manager leaves through exit.target: the stock units for it.
 cp /usr/lib/systemd/user/exit.target /usr/lib/systemd/user/shutdown.target \
 	/usr/lib/systemd/user/systemd-exit.service "$TEST_DIR/units/"
-cp "$SHMD_SRCDIR/systemd/shmd.socket" "$TEST_DIR/units/"
+cp "$SHMD_BUILDDIR/systemd/shmd.socket" "$TEST_DIR/units/"
 sed "s|^ExecStart=[^ ]*|ExecStart=/run/shmd-test/shmd|" "$SHMD_BUILDDIR/systemd/shmd.service" \
 	>"$TEST_DIR/units/shmd.service"
 # A sanitizer build: LeakSanitizer's exit check needs ptrace(2), which the unit's seccomp filter
@@ -108,7 +118,6 @@ nobody_shmctl() {
 	# shellcheck disable=SC2086 # "env LD_LIBRARY_PATH=DIR DIR/shmctl": words on purpose
 	setpriv --reuid=65534 --regid=65534 --clear-groups timeout 30 $nobody_cmd "$@"
 }
-sock=/run/shmd/io.shmd.Manager
 
 systemctl --user start shmd.socket
 ok $? "systemctl start shmd.socket"
