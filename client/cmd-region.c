@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Commands that make or change one region: create, open, resize, mv, rm, seal, chmod, chown. */
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "macro.h"
 #include "name.h"
@@ -32,13 +34,15 @@ static int changed(const struct shmctl *s, const struct shmd_region *region)
 	return s->json ? print_region(s, region, NULL) : 0;
 }
 
+static const struct option global_only_options[] = { SHMCTL_GLOBAL_LONGOPTS, {} };
+
 /* Parse only the global options; for commands without options of their own. */
 int parse_global_only(struct shmctl *s, int argc, char *argv[])
 {
-	static const struct option options[] = { SHMCTL_GLOBAL_LONGOPTS, {} };
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, SHMCTL_GLOBAL_SHORTOPTS, options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, SHMCTL_GLOBAL_SHORTOPTS, global_only_options, NULL)) !=
+	       -1) {
 		r = shmctl_global_option(s, c, optarg);
 		if (r != SHMCTL_OPT_CONTINUE)
 			return r < 0 ? SHMCTL_EXIT_USAGE : r;
@@ -56,16 +60,21 @@ int cmd_create(struct shmctl *s, int argc, char *argv[])
 		SHMCTL_GLOBAL_LONGOPTS,
 		{},
 	};
+	static const char shortopts[] = SHMCTL_GLOBAL_SHORTOPTS "m:fs:e";
 	_cleanup_region_ struct shmd_region *region = NULL;
 	_cleanup_json_ json_object *extra = NULL;
+	_cleanup_free_ char **args = NULL;
 	unsigned flags = 0, seals = 0;
 	mode_t mode = 0600;
 	uint64_t size;
 	bool created;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, SHMCTL_GLOBAL_SHORTOPTS "m:fs:e", options, NULL)) !=
-	       -1) {
+	/* "create NAME -1" reaches parse_size_arg(), not getopt's "invalid option -- '1'". */
+	r = negative_operands_last(&argc, &argv, shortopts, options, &args);
+	if (r)
+		return r;
+	while ((c = getopt_long(argc, argv, shortopts, options, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			r = parse_mode_arg(optarg, &mode);
@@ -160,12 +169,17 @@ int cmd_resize(struct shmctl *s, int argc, char *argv[])
 		SHMCTL_GLOBAL_LONGOPTS,
 		{},
 	};
+	static const char shortopts[] = SHMCTL_GLOBAL_SHORTOPTS "f";
 	_cleanup_region_ struct shmd_region *region = NULL;
+	_cleanup_free_ char **args = NULL;
 	unsigned flags = 0;
 	uint64_t size;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, SHMCTL_GLOBAL_SHORTOPTS "f", options, NULL)) != -1) {
+	r = negative_operands_last(&argc, &argv, shortopts, options, &args);
+	if (r)
+		return r;
+	while ((c = getopt_long(argc, argv, shortopts, options, NULL)) != -1) {
 		if (c == 'f') {
 			flags |= SHMD_RESIZE_FORCE;
 			continue;
@@ -188,10 +202,18 @@ int cmd_resize(struct shmctl *s, int argc, char *argv[])
 		return r;
 	r = shmd_resize(s->ctx, argv[0], size, flags);
 	if (r == -EFBIG && !(flags & SHMD_RESIZE_FORCE)) {
-		/* libshmd says "needs force" (SHMD_RESIZE_FORCE); name our option. */
+		/* libshmd's message ends "needs force" (SHMD_RESIZE_FORCE): name our option there. */
+		static const char needs[] = " needs force";
 		_cleanup_free_ char *escaped = name_escape(argv[0]);
-		fprintf(stderr, "shmctl: cannot resize '%s': %s (use --force)\n",
-			escaped ? escaped : argv[0], shmd_ctx_get_error_message(s->ctx));
+		const char *message = shmd_ctx_get_error_message(s->ctx);
+		size_t len = message ? strlen(message) : 0;
+
+		if (len >= strlen(needs) && strcmp(message + len - strlen(needs), needs) == 0)
+			fprintf(stderr, "shmctl: cannot resize '%s': %.*s needs --force\n",
+				escaped ? escaped : argv[0], (int)(len - strlen(needs)), message);
+		else
+			fprintf(stderr, "shmctl: cannot resize '%s': %s; use --force\n",
+				escaped ? escaped : argv[0], message ? message : strerror(-r));
 		return shmctl_exit_status(r);
 	}
 	if (r < 0)
@@ -288,8 +310,16 @@ int cmd_rm(struct shmctl *s, int argc, char *argv[])
 static int set_common(struct shmctl *s, int argc, char *argv[], const char **ret_arg,
 		      const char **ret_name)
 {
-	int r = parse_global_only(s, argc, argv);
+	/* Only the array is copied: the strings returned stay the caller's. */
+	_cleanup_free_ char **args = NULL;
+	int r;
 
+	/* "chown -1 NAME" reaches parse_owner_arg(), not getopt's "invalid option -- '1'". */
+	r = negative_operands_last(&argc, &argv, SHMCTL_GLOBAL_SHORTOPTS, global_only_options,
+				   &args);
+	if (r)
+		return r;
+	r = parse_global_only(s, argc, argv);
 	if (r != SHMCTL_OPT_CONTINUE)
 		return r;
 	argc -= optind;

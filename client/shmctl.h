@@ -97,6 +97,17 @@ int parse_seals_arg(const char *arg, unsigned *ret);
 int parse_owner_arg(const char *arg, uid_t *ret_uid, gid_t *ret_gid);
 int parse_uint_arg(const char *arg, const char *what, unsigned max, unsigned *ret);
 
+/*
+ * getopt_long() reads an operand such as "-1" as options ("invalid option -- '1'"). For the
+ * commands whose operands may be numbers, call this before getopt_long() with its option
+ * tables: when an operand looks like a negative number, *argc and *argv are replaced by a
+ * copy (in *ret_copy, to free) with the options first, in their order, then "--" and every
+ * operand in its order, so the operand's parser says what is wrong with it. Otherwise
+ * nothing changes and *ret_copy is NULL. 0, or it reports a failure and returns the exit status.
+ */
+int negative_operands_last(int *argc, char ***argv, const char *shortopts,
+			   const struct option *longopts, char ***ret_copy);
+
 /* Exactly n arguments after the options, else a usage error (0 or SHMCTL_EXIT_USAGE). */
 int expect_args(const struct shmctl *s, int argc, int n);
 /* Parse only the global options: SHMCTL_OPT_CONTINUE, or an exit status. */

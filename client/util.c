@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Errors, exit codes, the daemon connection and argument parsing shared by all commands. */
 
+#include <ctype.h>
 #include <errno.h>
 #include <grp.h>
 #include <limits.h>
@@ -142,10 +143,96 @@ int parse_name(const char *arg, bool is_prefix)
 				  escaped ? escaped : "", reason);
 }
 
+/* "-5", "-1.5G": a negative number, which getopt_long() would read as options. */
+static bool looks_negative(const char *arg)
+{
+	return arg[0] == '-' && (isdigit((unsigned char)arg[1]) ||
+				 (arg[1] == '.' && isdigit((unsigned char)arg[2])));
+}
+
+/* Does the long option NAME (an argv element after its "--") take the next element? */
+static bool long_option_takes_next(const char *name, const struct option *longopts)
+{
+	size_t len = strcspn(name, "=");
+	const struct option *prefix_match = NULL;
+
+	if (name[len] == '=')
+		return false;
+	for (const struct option *o = longopts; o->name; o++) {
+		if (strlen(o->name) == len && strncmp(o->name, name, len) == 0)
+			return o->has_arg == required_argument;
+		if (!prefix_match && strncmp(o->name, name, len) == 0)
+			prefix_match = o;
+	}
+	/* An ambiguous abbreviation is getopt_long()'s to report; the first match will do here. */
+	return prefix_match && prefix_match->has_arg == required_argument;
+}
+
+/* Does the cluster "-abc" (after its "-") end in an option whose argument is the next element? */
+static bool short_options_take_next(const char *cluster, const char *shortopts)
+{
+	for (const char *p = cluster; *p; p++) {
+		const char *o = *p == ':' ? NULL : strchr(shortopts, *p);
+		if (o && o[1] == ':')
+			/* "-ovalue" holds its argument; "::" (optional) never takes the next one. */
+			return p[1] == '\0' && o[2] != ':';
+	}
+	return false;
+}
+
+int negative_operands_last(int *argc, char ***argv, const char *shortopts,
+			   const struct option *longopts, char ***ret_copy)
+{
+	_cleanup_free_ char **copy = NULL, **operands = NULL;
+	int n = *argc, n_copy = 1, n_operands = 0, i;
+	char **v = *argv;
+	bool negative = false;
+
+	*ret_copy = NULL;
+	copy = calloc((size_t)n + 2, sizeof(char *));
+	operands = calloc((size_t)n + 1, sizeof(char *));
+	if (!copy || !operands)
+		return shmctl_fail_errno(-ENOMEM, "cannot parse the arguments");
+	copy[0] = v[0];
+	/* Classify the elements as getopt_long() does: options, their arguments, operands. */
+	for (i = 1; i < n && strcmp(v[i], "--") != 0; i++) {
+		const char *a = v[i];
+		bool takes_next;
+
+		if (a[0] != '-' || a[1] == '\0' || looks_negative(a)) {
+			negative = negative || looks_negative(a);
+			operands[n_operands++] = v[i];
+			continue;
+		}
+		takes_next = a[1] == '-' ? long_option_takes_next(a + 2, longopts) :
+					   short_options_take_next(a + 1, shortopts);
+		copy[n_copy++] = v[i];
+		if (takes_next && i + 1 < n)
+			copy[n_copy++] = v[++i];
+	}
+	if (!negative)
+		return 0;
+	/* Everything after the caller's own "--" is an operand already. */
+	for (i++; i < n; i++)
+		operands[n_operands++] = v[i];
+	copy[n_copy++] = (char *)"--";
+	memcpy(copy + n_copy, operands, (size_t)n_operands * sizeof(char *));
+	n_copy += n_operands;
+	copy[n_copy] = NULL;
+	*argc = n_copy;
+	*argv = copy;
+	*ret_copy = TAKE_PTR(copy);
+	return 0;
+}
+
 int parse_size_arg(const char *arg, const char *what, uint64_t *ret)
 {
+	uint64_t unused;
 	int r = size_parse(arg, ret);
 
+	/* "-1", "-4K": say what is wrong, not that it is no number. */
+	if (r == -EINVAL && arg[0] == '-' && size_parse(arg + 1, &unused) != -EINVAL)
+		return shmctl_usage_error("invalid %s '%s': must not be negative", what, arg);
 	if (r == -ERANGE)
 		return shmctl_usage_error("invalid %s '%s': too large", what, arg);
 	if (r < 0)
@@ -189,6 +276,8 @@ int parse_uint_arg(const char *arg, const char *what, unsigned max, unsigned *re
 	char *end = NULL;
 	unsigned long v;
 
+	if (looks_negative(arg))
+		return shmctl_usage_error("invalid %s '%s': must not be negative", what, arg);
 	errno = 0;
 	v = strtoul(arg, &end, 10);
 	if (errno || end == arg || *end || arg[0] == '-' || arg[0] == '+' || v > max)
@@ -200,7 +289,7 @@ int parse_uint_arg(const char *arg, const char *what, unsigned max, unsigned *re
 /* A user or group: all digits is a number, anything else a name to look up. */
 static int parse_id(const char *arg, bool group, unsigned *ret)
 {
-	if (arg[0] >= '0' && arg[0] <= '9')
+	if (isdigit((unsigned char)arg[0]) || looks_negative(arg))
 		return parse_uint_arg(arg, group ? "group" : "user", INT_MAX, ret);
 	if (group) {
 		struct group *gr = getgrnam(arg);

@@ -100,6 +100,37 @@ c 0444 r--r--r--"
 	assert_output ""
 }
 
+@test "create: a negative size is a usage error, not an option (exit 2)" {
+	run shmctl create x -1
+	assert_failure 2
+	assert_line --index 0 "shmctl: invalid size '-1': must not be negative"
+	assert_line --index 1 "Try 'shmctl --help' for more information."
+	run shmctl create x -1.5G --fixed
+	assert_failure 2
+	assert_line --index 0 "shmctl: invalid size '-1.5G': must not be negative"
+	run shmctl create --mode 0640 x -4K
+	assert_failure 2
+	assert_line --index 0 "shmctl: invalid size '-4K': must not be negative"
+	run shmctl create x -- -1
+	assert_failure 2
+	assert_line --index 0 "shmctl: invalid size '-1': must not be negative"
+	# Not a number after the dash: an option getopt does not know, as before.
+	run shmctl create x -q
+	assert_failure 2
+	assert_output --partial "invalid option -- 'q'"
+	# Options before, between and after the operands, and --help, still work.
+	run shmctl create x -1 --help
+	assert_success
+	assert_line --index 0 "Usage:"
+	run shmctl ls -n
+	assert_output ""
+	shmctl create -m 0640 a -f 4K -S "$SHMD_SOCKET"
+	shmctl create -- b 8K
+	run shmctl ls -n -r -o NAME,SIZE,PERMS,FIXED
+	assert_output "a 4.0K rw-r----- yes
+b 8.0K rw------- no"
+}
+
 @test "create: names with spaces and odd bytes" {
 	shmctl create "a b/c d" 4K
 	shmctl create $'ctl\x01\xffbyte' 4K

@@ -93,6 +93,9 @@ AB"
 	assert_failure 2
 	run shmctl exec --fd x a -- true
 	assert_failure 2
+	run shmctl exec --fd -1 a -- true
+	assert_failure 2
+	assert_line --index 0 "shmctl: invalid fd number '-1': must not be negative"
 	run shmctl exec nope -- true
 	assert_failure 3
 	assert_output "shmctl: cannot open 'nope': no such region"

@@ -60,6 +60,15 @@ load helpers
 	assert_failure 2
 	run shmctl read
 	assert_failure 2
+	run shmctl read r --offset -1
+	assert_failure 2
+	assert_line --index 0 "shmctl: invalid offset '-1': must not be negative"
+	run shmctl read r --length=-4K
+	assert_failure 2
+	assert_line --index 0 "shmctl: invalid length '-4K': must not be negative"
+	run shmctl write r --offset -1 </dev/null
+	assert_failure 2
+	assert_line --index 0 "shmctl: invalid offset '-1': must not be negative"
 }
 
 @test "read: another user needs read permission; write needs write permission" {

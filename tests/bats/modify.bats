@@ -14,7 +14,7 @@ size_of() {
 	[[ $(size_of r) == 1610612736 ]]
 	run shmctl resize r 4K
 	assert_failure 1
-	assert_output "shmctl: cannot resize 'r': would truncate: shrinking 1.5G to 4.0K needs force (use --force)"
+	assert_output "shmctl: cannot resize 'r': would truncate: shrinking 1.5G to 4.0K needs --force"
 	[[ $(size_of r) == 1610612736 ]]
 	run shmctl resize r 4K --force
 	assert_success
@@ -35,6 +35,23 @@ size_of() {
 	assert_failure 2
 	run shmctl resize g
 	assert_failure 2
+}
+
+@test "resize: a negative size is a usage error, not an option (exit 2)" {
+	shmctl create r 1M
+	run shmctl resize r -1
+	assert_failure 2
+	assert_line --index 0 "shmctl: invalid size '-1': must not be negative"
+	assert_line --index 1 "Try 'shmctl --help' for more information."
+	run shmctl resize -f r -4K
+	assert_failure 2
+	assert_line --index 0 "shmctl: invalid size '-4K': must not be negative"
+	run shmctl resize r -- -2M
+	assert_failure 2
+	assert_line --index 0 "shmctl: invalid size '-2M': must not be negative"
+	[[ $(size_of r) == 1048576 ]]
+	shmctl resize r 4K --force
+	[[ $(size_of r) == 4096 ]]
 }
 
 @test "mv: renames, --replace replaces" {
@@ -147,4 +164,23 @@ PERMS rw-r--r--"
 	assert_failure 3
 	run shmctl_as_nobody chown nobody o
 	assert_failure 4
+}
+
+@test "chown, chmod, seal: a negative number is a usage error, not an option (exit 2)" {
+	shmctl create o 4K
+	run shmctl chown -1 o
+	assert_failure 2
+	assert_line --index 0 "shmctl: invalid user '-1': must not be negative"
+	run shmctl chown 0:-2 o
+	assert_failure 2
+	assert_line --index 0 "shmctl: invalid group '-2': must not be negative"
+	run shmctl chmod -1 o
+	assert_failure 2
+	assert_line --index 0 --partial "shmctl: invalid mode '-1'"
+	run shmctl seal o -1
+	assert_failure 2
+	assert_line --index 0 --partial "shmctl: invalid seals '-1'"
+	run shmctl chmod 0640 o --json
+	assert_success
+	jq -e '.mode == 416' <<<"$output"
 }
