@@ -23,9 +23,8 @@ struct part {
 };
 
 static const struct part parts[] = {
-	{ "create", bench_create_latency, true },
-	{ "open", bench_open_throughput, true },
-	{ "churn", bench_churn, true },
+	{ "create", bench_create_latency, true }, { "open", bench_open_throughput, true },
+	{ "churn", bench_churn, true },		  { "json", bench_json, false },
 	{ "scale", bench_scale, false },
 };
 

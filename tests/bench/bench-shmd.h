@@ -20,5 +20,7 @@ void bench_create_latency(const struct bench_env *e);
 void bench_open_throughput(const struct bench_env *e);
 /* Create+Delete, 16 client processes, ops/s. */
 void bench_churn(const struct bench_env *e);
+/* The json-c work of Open and of Create+Delete, both sides, and the bound it sets. */
+void bench_json(const struct bench_env *e);
 /* On a fresh daemon: memory per region, List of 10,000, Create latency at 15,000 vs 1,000. */
 void bench_scale(const struct bench_env *e);
