@@ -2,6 +2,7 @@
 /* Unit tests of the Varlink framing over a socketpair: splitting, fds, limits, bad input. */
 
 #include <fcntl.h>
+#include <locale.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -131,11 +132,46 @@ static void test_builders(void)
 	ok(vl_message_flag(rep, "continues"), "continues set");
 }
 
+/* Messages parse in the C locale; the caller's own locale is given back, numbers unharmed. */
+static void test_locale(void)
+{
+	_cleanup_close_ int a = -1, b = -1;
+	locale_t mine = newlocale(LC_ALL_MASK, "C.UTF-8", (locale_t)0);
+	struct vl_reader r;
+	json_object *m = NULL;
+	int64_t v = 0;
+	int sv[2];
+
+	if (!mine) {
+		skip(4, "no C.UTF-8 locale to stand for the caller's own");
+		return;
+	}
+	pair(sv);
+	a = sv[0], b = sv[1];
+	vl_reader_init(&r, 1024);
+	send_raw(a, "{\"parameters\":{\"size\":1048576,\"x\":1.5}}", 41);
+	locale_t before = uselocale(mine);
+	ok(vl_reader_fill(&r, b, false) == 41 && vl_reader_next(&r, &m, NULL, NULL) == 1,
+	   "parsed with a locale of the caller's own in force");
+	ok(uselocale((locale_t)0) == mine, "the caller's locale object is in force again");
+	json_object *p = vl_message_parameters(m), *o;
+	if (p && json_object_object_get_ex(p, "size", &o))
+		v = json_object_get_int64(o);
+	is_int(v, 1048576, "an integer parses");
+	ok(p && json_object_object_get_ex(p, "x", &o) && json_object_get_double(o) == 1.5,
+	   "a fraction parses with a '.'");
+	json_object_put(m);
+	uselocale(before);
+	freelocale(mine);
+	vl_reader_done(&r);
+}
+
 int main(void)
 {
 	test_split();
 	test_fds();
 	test_limits();
 	test_builders();
+	test_locale();
 	return done_testing();
 }
