@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -66,6 +67,9 @@ static int read_reply(int fd, char *buf, size_t cap, int *ret_fd)
 			.msg_control = &control,
 			.msg_controllen = sizeof(control),
 		};
+		/* Sleep in poll(), as libshmd does: recvmsg() would also wake for EPOLLOUT. */
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		(void)poll(&pfd, 1, -1);
 		ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
 
 		if (n < 0)
