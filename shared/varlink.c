@@ -45,6 +45,7 @@ static int reader_reserve(struct vl_reader *r)
 	if (r->start > 0) {
 		memmove(r->buf, r->buf + r->start, r->len - r->start);
 		r->len -= r->start;
+		r->fds_end -= MIN(r->fds_end, r->start);
 		r->start = 0;
 	}
 	if (r->cap - r->len >= VL_READ_CHUNK)
@@ -109,8 +110,17 @@ ssize_t vl_reader_fill(struct vl_reader *r, int fd, bool nonblock)
 	if (n < 0)
 		return negative_errno();
 
+	size_t had_fds = r->n_fds;
 	reader_take_cmsgs(r, &mh);
 	r->len += (size_t)n;
+	/*
+	 * A stream read ends right after a chunk that carries fds (unix_stream_read_generic()
+	 * stops there), but may begin with earlier messages glued before it. A sender attaches
+	 * fds to the first byte of their message, so they belong to the message holding the
+	 * last byte read, not to the first message returned from this read.
+	 */
+	if (r->n_fds > had_fds)
+		r->fds_end = r->len;
 
 	/* The kernel closed fds that did not fit (control buffer or RLIMIT_NOFILE). */
 	if (mh.msg_flags & MSG_CTRUNC) {
@@ -183,20 +193,27 @@ int vl_reader_next(struct vl_reader *r, json_object **ret, int *fds, size_t *n_f
 	}
 
 	size_t msg_len = (size_t)(nul - begin);
-	r->start += msg_len + 1;
+	size_t msg_end = r->start + msg_len + 1; /* just past its NUL */
+	r->start = msg_end;
 	r->scanned = 0;
 
-	/* Fds belong to the message that was incomplete when they arrived: this one. */
-	if (fds && n_fds) {
-		memcpy(fds, r->fds, r->n_fds * sizeof(int));
-		*n_fds = r->n_fds;
-	} else {
-		close_fds(r->fds, r->n_fds);
+	if (n_fds)
+		*n_fds = 0;
+	/* The fds are this message's if it holds the last byte of the read they came with. */
+	if (r->n_fds > 0 && r->fds_end <= msg_end) {
+		if (fds && n_fds) {
+			memcpy(fds, r->fds, r->n_fds * sizeof(int));
+			*n_fds = r->n_fds;
+		} else {
+			close_fds(r->fds, r->n_fds);
+		}
+		r->n_fds = 0;
 	}
-	r->n_fds = 0;
 
-	if (r->start == r->len)
+	if (r->start == r->len) {
 		r->start = r->len = 0;
+		r->fds_end = 0;
+	}
 
 	if (msg_len > r->max_message)
 		return -EMSGSIZE;

@@ -25,6 +25,7 @@ struct vl_reader {
 	size_t max_message;
 	int fds[VL_MAX_FDS];
 	size_t n_fds;
+	size_t fds_end;	      /* the fds belong to the message holding byte fds_end - 1 of buf */
 	size_t n_fds_dropped; /* fds the kernel or we had to close (MSG_CTRUNC / overflow) */
 	bool have_cred;
 	struct ucred cred; /* SCM_CREDENTIALS of the last read, if SO_PASSCRED is on */

@@ -132,6 +132,53 @@ static void test_builders(void)
 	ok(vl_message_flag(rep, "continues"), "continues set");
 }
 
+/* Is fd a pipe end of ours? (The fds a message owns are real, open descriptors.) */
+static bool is_fd(int fd)
+{
+	return fd >= 0 && fcntl(fd, F_GETFD) >= 0;
+}
+
+/*
+ * Pipelined replies: the kernel glues a message without fds to the next one's chunk that
+ * carries fds, and stops the read there. The fds go to the message they were sent with.
+ */
+static void test_fds_pipelined(void)
+{
+	_cleanup_close_ int a = -1, b = -1;
+	struct vl_reader r;
+	json_object *m = NULL;
+	int sv[2], fds[VL_MAX_FDS], fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	size_t n_fds = 9;
+
+	pair(sv);
+	a = sv[0], b = sv[1];
+	vl_reader_init(&r, 1024);
+	send_raw(a, "{\"x\":1}", 8);
+	ok(vl_sendmsg(a, "{\"x\":2}", 8, &fd, 1, false) == 8, "second message sent with an fd");
+	send_raw(a, "{\"x\":3}", 8);
+	ok(vl_sendmsg(a, "{\"x\":4,\"y\"", 10, &fd, 1, false) == 10,
+	   "half of a fourth, with an fd");
+	ok(vl_reader_fill(&r, b, false) == 16, "one read takes the first two");
+	ok(vl_reader_next(&r, &m, fds, &n_fds) == 1 && n_fds == 0, "the first owns no fd");
+	json_object_put(m);
+	ok(vl_reader_next(&r, &m, fds, &n_fds) == 1 && n_fds == 1 && is_fd(fds[0]),
+	   "the second owns the fd it was sent with");
+	json_object_put(m);
+	safe_close(fds[0]);
+	ok(vl_reader_fill(&r, b, false) == 18, "the next read: the third and half the fourth");
+	ok(vl_reader_next(&r, &m, fds, &n_fds) == 1 && n_fds == 0, "the third owns no fd");
+	json_object_put(m);
+	is_int(vl_reader_next(&r, &m, fds, &n_fds), 0, "the fourth is not complete");
+	send_raw(a, ":5}", 4);
+	ok(vl_reader_fill(&r, b, false) == 4 && vl_reader_next(&r, &m, fds, &n_fds) == 1 &&
+		   n_fds == 1 && is_fd(fds[0]),
+	   "completed, it owns the fd that came with its first half");
+	json_object_put(m);
+	safe_close(fds[0]);
+	safe_close(fd);
+	vl_reader_done(&r);
+}
+
 /* Messages parse in the C locale; the caller's own locale is given back, numbers unharmed. */
 static void test_locale(void)
 {
@@ -170,6 +217,7 @@ int main(void)
 {
 	test_split();
 	test_fds();
+	test_fds_pipelined();
 	test_limits();
 	test_builders();
 	test_locale();
