@@ -20,6 +20,8 @@
  */
 #define STREAM_CHUNK (64 * 1024)
 #define STREAM_FILL (STREAM_CHUNK - 4096)
+/* Ready connections taken per epoll_wait() (more stay ready for the next turn). */
+#define CONNECTIONS_BATCH 64
 
 struct out_chunk {
 	struct out_chunk *next;
@@ -309,8 +311,13 @@ static void update_events(struct connection *c)
 		ev |= EPOLLIN;
 	if (c->out_head || c->stream.next)
 		ev |= EPOLLOUT;
-	if (sd_event_source_set_io_events(c->io, ev) < 0)
+	if (ev == c->events)
+		return;
+	struct epoll_event e = { .events = ev, .data.ptr = c };
+	if (epoll_ctl(c->server->conn_epoll, EPOLL_CTL_MOD, c->fd, &e) < 0)
 		kill_connection(c, "cannot update events");
+	else
+		c->events = ev;
 }
 
 /* After any activity: free a dead connection, else re-arm its events and timer. */
@@ -344,10 +351,8 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
-static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+static void on_io(struct connection *c, uint32_t revents)
 {
-	struct connection *c = userdata;
-
 	if (revents & EPOLLOUT)
 		flush(c);
 	if (reading(c) && (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)))
@@ -356,7 +361,45 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 		flush(c); /* find out whether the peer is gone */
 	run(c);
 	settle(c);
+}
+
+/* Serve every ready connection once; those still ready keep conn_epoll readable. */
+static int on_connections(sd_event_source *source, int fd, uint32_t revents, void *userdata)
+{
+	struct server *s = userdata;
+	struct epoll_event ev[CONNECTIONS_BATCH];
+
+	int n = epoll_wait(s->conn_epoll, ev, ELEMENTSOF(ev), 0);
+	if (n < 0) {
+		if (errno != EINTR)
+			log_err("epoll_wait on the connections: %m");
+		return 0;
+	}
+	s->batch = ev;
+	s->batch_n = n;
+	for (int i = 0; i < n; i++)
+		if (ev[i].data.ptr) /* NULL: freed while an earlier one was served */
+			on_io(ev[i].data.ptr, ev[i].events);
+	s->batch = NULL;
+	s->batch_n = 0;
 	return 0;
+}
+
+int connections_init(struct server *s)
+{
+	s->conn_epoll = epoll_create1(EPOLL_CLOEXEC);
+	if (s->conn_epoll < 0)
+		return negative_errno();
+	return sd_event_add_io(s->event, &s->conn_source, s->conn_epoll, EPOLLIN, on_connections,
+			       s);
+}
+
+void connections_done(struct server *s)
+{
+	while (s->connections)
+		connection_free(s->connections);
+	s->conn_source = sd_event_source_disable_unref(s->conn_source);
+	s->conn_epoll = safe_close(s->conn_epoll);
 }
 
 int connection_new(struct server *s, int fd, const struct ucred *cred)
@@ -377,8 +420,11 @@ int connection_new(struct server *s, int fd, const struct ucred *cred)
 	s->n_connections++;
 
 	int r = peer_init(&c->peer, fd, cred);
-	if (r >= 0)
-		r = sd_event_add_io(s->event, &c->io, fd, EPOLLIN, on_io, c);
+	if (r >= 0) {
+		struct epoll_event e = { .events = EPOLLIN, .data.ptr = c };
+		r = epoll_ctl(s->conn_epoll, EPOLL_CTL_ADD, fd, &e) < 0 ? negative_errno() : 0;
+		c->events = r >= 0 ? EPOLLIN : 0;
+	}
 	if (r < 0) {
 		connection_free(c);
 		return r;
@@ -406,7 +452,11 @@ void connection_free(struct connection *c)
 		c->out_head = ch->next;
 		chunk_free(ch);
 	}
-	sd_event_source_disable_unref(c->io);
+	/* Out of the set (ENOENT if epoll_ctl(ADD) failed) and out of the batch being served. */
+	(void)epoll_ctl(s->conn_epoll, EPOLL_CTL_DEL, c->fd, NULL);
+	for (int i = 0; i < s->batch_n; i++)
+		if (s->batch[i].data.ptr == c)
+			s->batch[i].data.ptr = NULL;
 	sd_event_source_disable_unref(c->timer);
 	safe_close(c->fd);
 	vl_reader_done(&c->reader);

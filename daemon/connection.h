@@ -29,7 +29,7 @@ struct connection {
 	struct connection *prev, *next;
 	struct server *server;
 	int fd;
-	sd_event_source *io;
+	uint32_t events; /* registered in the server's conn_epoll */
 	sd_event_source *timer;
 	struct vl_reader reader;
 	struct peer peer;
@@ -47,6 +47,10 @@ struct connection {
 	bool corked;  /* a stream is gathering replies: queue them, do not write yet */
 	bool dead;
 };
+
+/* Make the server's connection epoll set and its one sd-event source. 0 or -errno. */
+int connections_init(struct server *s);
+void connections_done(struct server *s);
 
 /* Take over an accepted socket (cred: its SO_PEERCRED). 0 or -errno (fd closed on error). */
 int connection_new(struct server *s, int fd, const struct ucred *cred);

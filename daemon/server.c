@@ -40,7 +40,7 @@ static int on_accept_resume(sd_event_source *src, uint64_t usec, void *userdata)
 
 int server_init(struct server *s, sd_event *event, const struct config *config)
 {
-	*s = (struct server){ .event = sd_event_ref(event), .config = config };
+	*s = (struct server){ .event = sd_event_ref(event), .config = config, .conn_epoll = -1 };
 	registry_init(&s->registry);
 	limits_setup(&s->limits, config);
 	s->started_usec = now_usec();
@@ -54,6 +54,8 @@ int server_init(struct server *s, sd_event *event, const struct config *config)
 				  on_accept_resume, s);
 	if (r >= 0)
 		r = sd_event_source_set_enabled(s->accept_pause, SD_EVENT_OFF);
+	if (r >= 0)
+		r = connections_init(s);
 	return r;
 }
 
@@ -184,8 +186,7 @@ int server_add_listener(struct server *s, int fd)
 
 void server_done(struct server *s)
 {
-	while (s->connections)
-		connection_free(s->connections);
+	connections_done(s);
 	for (size_t i = 0; i < s->n_listeners; i++)
 		sd_event_source_disable_unref(s->listeners[i]);
 	s->n_listeners = 0;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <sys/epoll.h>
 #include <systemd/sd-event.h>
 
 #include "limits.h"
@@ -23,6 +24,15 @@ struct server {
 	sd_event_source *accept_pause; /* listeners off for a moment after EMFILE */
 	struct connection *connections;
 	unsigned n_connections;
+	/*
+	 * Connections live in an epoll set of their own, one sd-event source for all: each
+	 * wakeup serves every ready connection after one epoll_wait(), where a source per
+	 * connection costs an epoll_wait() (re-polling every ready socket) per request.
+	 */
+	int conn_epoll;
+	sd_event_source *conn_source;
+	struct epoll_event *batch; /* the connections being served; freed ones are NULLed */
+	int batch_n;
 	uint64_t started_usec;
 	bool noexec_seal;
 	bool anon_vma_name;

@@ -5,6 +5,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -525,4 +526,10 @@ const char *reply_at(json_object *replies, size_t i)
 	if (!r)
 		return "none";
 	return test_reply_error(r) ?: "ok";
+}
+
+int accmode(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	return fl < 0 ? -1 : (fl & O_ACCMODE);
 }

@@ -63,6 +63,9 @@ int open_region(int conn, const char *name, const char *access, const char **ret
 /* Count regions with List (more), optionally under a prefix. -errno on failure. */
 int list_count(int conn, const char *prefix);
 
+/* The access mode of an fd (O_RDONLY, O_WRONLY, O_RDWR), or -1. */
+int accmode(int fd);
+
 /* Write raw bytes with fds attached. 0 or -errno. */
 int send_raw(int conn, const void *data, size_t len, const int *fds, size_t n_fds);
 /* Send one call with an explicit SCM_CREDENTIALS control message. 0 or -errno. */

@@ -90,12 +90,6 @@ static void test_fixed_and_seals(int conn)
 	}
 }
 
-static int accmode(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-	return fl < 0 ? -1 : (fl & O_ACCMODE);
-}
-
 static void test_fds(int conn)
 {
 	int rw, ro, none;
