@@ -14,8 +14,8 @@
 
 #include "bench.h"
 
-#define MAX_FIGURES 64
-#define MAX_ROWS 32
+#define MAX_FIGURES 128
+#define MAX_ROWS 64
 
 struct bench_config bench_cfg = { .runs = 5, .seconds = 0.4, .lat_ops = 2000 };
 
@@ -241,8 +241,11 @@ struct bench_figure *bench_figure(const char *name, const char *unit)
 	for (size_t i = 0; i < n_figures; i++)
 		if (strcmp(figures[i]->name, name) == 0)
 			return figures[i];
-	if (n_figures >= MAX_FIGURES || !(f = calloc(1, sizeof(*f))))
+	if (n_figures >= MAX_FIGURES || !(f = calloc(1, sizeof(*f)))) {
+		fprintf(stderr, "bench: no room for figure '%s' (MAX_FIGURES %d)\n", name,
+			MAX_FIGURES);
 		abort();
+	}
 	snprintf(f->name, sizeof(f->name), "%s", name);
 	snprintf(f->unit, sizeof(f->unit), "%s", unit);
 	figures[n_figures++] = f;
@@ -306,8 +309,11 @@ static struct row *add_row(const char *label)
 {
 	struct row *r;
 
-	if (n_rows >= MAX_ROWS)
+	if (n_rows >= MAX_ROWS) {
+		fprintf(stderr, "bench: no room for ratio row '%s' (MAX_ROWS %d)\n", label,
+			MAX_ROWS);
 		abort();
+	}
 	r = &rows[n_rows++];
 	snprintf(r->label, sizeof(r->label), "%s", label);
 	return r;
