@@ -119,6 +119,19 @@ static int create_error(struct call *call, const char *op, int err)
 	return call_system_error(call, op, err);
 }
 
+/* After the reply to a read-write Create: the daemon's own description, as for every region. */
+static void created_rw(struct region *r)
+{
+	int err = region_renew_own_description(r);
+	if (err < 0) {
+		_cleanup_free_ char *name = name_escape(r->name);
+		/* Still correct, only shared: the creator's offset and flags are the daemon's. */
+		log_warning("region '%s': cannot re-open the memfd for the daemon (%s); it shares "
+			    "the creator's description",
+			    name ? name : "?", strerror(-err));
+	}
+}
+
 static int method_create(struct call *call)
 {
 	struct region_params p = { .mode = 0600 };
@@ -164,8 +177,19 @@ static int method_create(struct call *call)
 	r = region_new(&p, &reg, &op);
 	if (r < 0)
 		return create_error(call, op, r);
-	/* The creator gets the access it asked for, whatever the mode (as with O_CREAT). */
-	if (access && handout(call, reg, access == 2, &fd) < 0) {
+	/*
+	 * The creator gets the access it asked for, whatever the mode (as with O_CREAT).
+	 * Read-write: the memfd's own first description, and the daemon re-opens one for
+	 * itself after the reply is out, off the creator's wait (see created_rw()).
+	 */
+	if (access == 2) {
+		fd = fcntl(reg->fd, F_DUPFD_CLOEXEC, 3);
+		if (fd < 0) {
+			r = negative_errno();
+			region_free(reg);
+			return create_error(call, "dup", r);
+		}
+	} else if (access == 1 && handout(call, reg, false, &fd) < 0) {
 		region_free(reg);
 		return -EINVAL;
 	}
@@ -175,7 +199,10 @@ static int method_create(struct call *call)
 		region_free(reg);
 		return call_system_error(call, "registry", r);
 	}
-	return reply_with_fd(call, reg, fd, true, with_region);
+	r = reply_with_fd(call, reg, fd, true, with_region);
+	if (access == 2)
+		created_rw(reg);
+	return r;
 }
 
 static int method_open(struct call *call)

@@ -180,6 +180,16 @@ int region_open(const struct region *r, bool writable)
 	return fd >= 0 ? fd : negative_errno();
 }
 
+int region_renew_own_description(struct region *r)
+{
+	int fd = region_open(r, true);
+	if (fd < 0)
+		return fd;
+	safe_close(r->fd);
+	r->fd = fd;
+	return 0;
+}
+
 unsigned region_seals(struct region *r)
 {
 	/* Seals are never removed: once F_SEAL_SEAL is in force the set is final. */

@@ -66,6 +66,12 @@ void region_free(struct region *r);
 
 /* A fresh open file description of the memfd (re-open through /proc/self/fd). fd or -errno. */
 int region_open(const struct region *r, bool writable);
+/*
+ * The creator of a new region is handed the memfd's first description itself (a
+ * duplicate of r->fd, sent before this is called): then the daemon takes a fresh one
+ * for itself, so that it never shares one with a holder. 0 or -errno (r->fd unchanged).
+ */
+int region_renew_own_description(struct region *r);
 
 /* Seals in force, from the kernel (unless F_SEAL_SEAL made them final). */
 unsigned region_seals(struct region *r);

@@ -383,7 +383,8 @@ int wait_eof(int conn, int timeout_ms)
 	}
 }
 
-int daemon_memfd_fds(pid_t pid, const char *name)
+/* Count pid's fds that are the memfd of region name; the last one found in *ret_fd. */
+static int scan_memfd_fds(pid_t pid, const char *name, int *ret_fd)
 {
 	char dir[64], path[400], link[512], want[300];
 	int n = 0;
@@ -399,10 +400,39 @@ int daemon_memfd_fds(pid_t pid, const char *name)
 		if (len <= 0)
 			continue;
 		link[len] = '\0';
-		n += strcmp(link, want) == 0;
+		if (strcmp(link, want) == 0) {
+			n++;
+			if (ret_fd)
+				*ret_fd = atoi(de->d_name);
+		}
 	}
 	closedir(d);
 	return n;
+}
+
+int daemon_memfd_fds(pid_t pid, const char *name)
+{
+	return scan_memfd_fds(pid, name, NULL);
+}
+
+int daemon_region_fdinfo(pid_t pid, const char *name, long long *ret_pos, unsigned *ret_flags)
+{
+	char path[96], line[256];
+	int fd = -1;
+
+	if (scan_memfd_fds(pid, name, &fd) != 1)
+		return -ENOENT;
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid, fd);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return negative_errno();
+	int found = 0;
+	while (fgets(line, sizeof(line), f)) {
+		found += sscanf(line, "pos: %lld", ret_pos) == 1;
+		found += sscanf(line, "flags: %o", ret_flags) == 1;
+	}
+	fclose(f);
+	return found == 2 ? 0 : -EPROTO;
 }
 
 int daemon_writable_maps(pid_t pid)

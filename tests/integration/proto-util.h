@@ -82,6 +82,8 @@ json_object *run_as(uid_t uid, gid_t gid, json_object *(*fn)(void *arg), void *a
 
 /* How many of pid's fds are the memfd of region name ("/memfd:shmd:NAME (deleted)"). */
 int daemon_memfd_fds(pid_t pid, const char *name);
+/* The file position and flags (from fdinfo) of pid's one memfd of region name. 0 or -errno. */
+int daemon_region_fdinfo(pid_t pid, const char *name, long long *ret_pos, unsigned *ret_flags);
 /* How many of pid's mappings are writable shared mappings of a shmd memfd. */
 int daemon_writable_maps(pid_t pid);
 

@@ -90,7 +90,7 @@ static void test_fixed_and_seals(int conn)
 	}
 }
 
-static void test_fds(int conn)
+static void test_fds(const struct test_daemon *d, int conn)
 {
 	int rw, ro, none;
 	_cleanup_json_ json_object *a =
@@ -140,6 +140,16 @@ static void test_fds(int conn)
 	   "file offsets are independent: each Open is a new open file description");
 	ok(fcntl(o1, F_SETFL, O_APPEND) == 0 && !(fcntl(o2, F_GETFL) & O_APPEND),
 	   "file status flags are independent too");
+	long long pos = -1;
+	unsigned flags = 0;
+	int fi = fcntl(rw, F_SETFL, O_APPEND) == 0 && lseek(rw, 777, SEEK_SET) == 777 ?
+			 daemon_region_fdinfo(d->pid, "c/fd", &pos, &flags) :
+			 -errno;
+	ok(fi == 0 && pos == 0 && !(flags & O_APPEND),
+	   "the daemon keeps a description of its own: the creator's offset and O_APPEND are "
+	   "not the daemon's (pos %lld, flags 0%o)",
+	   pos, flags);
+	ok(fcntl(rw, F_SETFL, 0) == 0 && lseek(rw, 0, SEEK_SET) == 0, "(creator's fd reset)");
 	is_int(accmode(o1), O_RDWR, "Open default access is read_write");
 
 	/* Data written through one description is seen through the others. */
@@ -258,7 +268,7 @@ int main(void)
 	int conn = itest_connect(&d);
 	test_exclusive(conn);
 	test_fixed_and_seals(conn);
-	test_fds(conn);
+	test_fds(&d, conn);
 	test_without_region(&d, conn);
 	close(conn);
 	itest_stop(&d);
