@@ -384,8 +384,10 @@ static int method_delete(struct call *call)
 	if (!r)
 		return -EINVAL;
 	registry_remove(&call->server->registry, r);
+	/* Reply first: the last close of a memfd (inode teardown) need not delay the caller. */
+	int ret = call_reply(call, NULL, -1);
 	region_free(r);
-	return call_reply(call, NULL, -1);
+	return ret;
 }
 
 static int method_seal(struct call *call)
