@@ -132,6 +132,19 @@ static void created_rw(struct region *r)
 	}
 }
 
+/*
+ * The creator gets the access it asked for, whatever the mode (as with O_CREAT).
+ * Read-write: the memfd's own first description, and the daemon re-opens one for itself
+ * after the reply is out, off the creator's wait (created_rw()). 0 or replied error.
+ */
+static int creator_fd(struct call *call, struct region *r, int access, int *ret)
+{
+	if (access == 1)
+		return handout(call, r, false, ret);
+	*ret = fcntl(r->fd, F_DUPFD_CLOEXEC, 3);
+	return *ret >= 0 ? 0 : create_error(call, "dup", negative_errno());
+}
+
 static int method_create(struct call *call)
 {
 	struct region_params p = { .mode = 0600 };
@@ -177,19 +190,7 @@ static int method_create(struct call *call)
 	r = region_new(&p, &reg, &op);
 	if (r < 0)
 		return create_error(call, op, r);
-	/*
-	 * The creator gets the access it asked for, whatever the mode (as with O_CREAT).
-	 * Read-write: the memfd's own first description, and the daemon re-opens one for
-	 * itself after the reply is out, off the creator's wait (see created_rw()).
-	 */
-	if (access == 2) {
-		fd = fcntl(reg->fd, F_DUPFD_CLOEXEC, 3);
-		if (fd < 0) {
-			r = negative_errno();
-			region_free(reg);
-			return create_error(call, "dup", r);
-		}
-	} else if (access == 1 && handout(call, reg, false, &fd) < 0) {
+	if (access && creator_fd(call, reg, access, &fd) < 0) {
 		region_free(reg);
 		return -EINVAL;
 	}
