@@ -196,9 +196,11 @@ static void test_locale(void)
 	pair(sv);
 	a = sv[0], b = sv[1];
 	vl_reader_init(&r, 1024);
-	send_raw(a, "{\"parameters\":{\"size\":1048576,\"x\":1.5}}", 41);
+	static const char msg[] = "{\"parameters\":{\"size\":1048576,\"x\":1.5}}";
+	send_raw(a, msg, sizeof(msg));
 	locale_t before = uselocale(mine);
-	ok(vl_reader_fill(&r, b, false) == 41 && vl_reader_next(&r, &m, NULL, NULL) == 1,
+	ok(vl_reader_fill(&r, b, false) == (ssize_t)sizeof(msg) &&
+		   vl_reader_next(&r, &m, NULL, NULL) == 1,
 	   "parsed with a locale of the caller's own in force");
 	ok(uselocale((locale_t)0) == mine, "the caller's locale object is in force again");
 	json_object *p = vl_message_parameters(m), *o;
