@@ -181,7 +181,12 @@ int param_name(struct call *call, const char *key, bool is_prefix, bool required
 
 void text_init(struct text *t)
 {
-	*t = (struct text){ .p = t->stack, .cap = sizeof(t->stack) };
+	/* Field by field: a compound literal would also zero the 2 KiB stack buffer. */
+	t->p = t->stack;
+	t->len = 0;
+	t->cap = sizeof(t->stack);
+	t->oom = false;
+	t->stack[0] = '\0';
 }
 
 void text_done(struct text *t)
