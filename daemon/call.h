@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 
 #include "peer.h"
+#include "text.h"
 
 struct connection;
 struct method;
@@ -48,20 +49,6 @@ int param_access(struct call *call, const char *key, int *ret);
 /* The <key>/<key>Base64 pair; required: absence is an error. */
 int param_name(struct call *call, const char *key, bool is_prefix, bool required, char **ret);
 
-/* A reply written as text: a stack buffer that moves to the heap when it must grow. */
-struct text {
-	char *p;
-	size_t len, cap;
-	bool oom;
-	char stack[2048];
-};
-
-void text_init(struct text *t);
-void text_done(struct text *t);
-void text_add(struct text *t, const char *s, size_t n);
-/* Add a string literal (its length known at compile time). */
-#define text_lit(t, s) text_add(t, "" s, sizeof(s) - 1)
-void text_uint(struct text *t, uint64_t v);
 /*
  * The Region object of the IDL, read fresh from the kernel (size, seals), except
  * just_created: no one else can have changed them yet.

@@ -67,16 +67,9 @@ int call_begin(struct shmd_ctx *ctx)
 	return ctx_ensure_connected(ctx);
 }
 
-int call_send(struct shmd_ctx *ctx, const char *method, json_object *params, bool more)
+/* Send one request already written (len counts its NUL). 0 or -errno. */
+static int send_data(struct shmd_ctx *ctx, const char *method, const char *data, size_t len)
 {
-	_cleanup_json_ json_object *msg = vl_call_new(method, params, more, false);
-	if (!msg)
-		return -ENOMEM;
-	size_t len;
-	_cleanup_free_ char *data = vl_serialize(msg, &len);
-	if (!data)
-		return -ENOMEM;
-
 	for (int attempt = 0;; attempt++) {
 		int r = ctx_ensure_connected(ctx);
 		if (r < 0)
@@ -104,6 +97,26 @@ int call_send(struct shmd_ctx *ctx, const char *method, json_object *params, boo
 		return ctx_fail(ctx, r, "cannot send %s to %s: %s", method, ctx->socket_path,
 				strerror(-r));
 	}
+}
+
+int call_send(struct shmd_ctx *ctx, const char *method, json_object *params, bool more)
+{
+	_cleanup_json_ json_object *msg = vl_call_new(method, params, more, false);
+	if (!msg)
+		return -ENOMEM;
+	size_t len;
+	_cleanup_free_ char *data = vl_serialize(msg, &len);
+	if (!data)
+		return -ENOMEM;
+	return send_data(ctx, method, data, len);
+}
+
+void call_text_begin(struct text *t, const char *method)
+{
+	text_init(t);
+	text_lit(t, "{\"method\":");
+	text_string(t, method, strlen(method));
+	text_lit(t, ",\"parameters\":{");
 }
 
 /* Record a daemon error reply in the ctx; returns its errno. */
@@ -223,15 +236,11 @@ int call_receive(struct shmd_ctx *ctx, json_object **ret_reply, int *fds, size_t
 	return 0;
 }
 
-int call_method(struct shmd_ctx *ctx, const char *method, json_object *params,
-		json_object **ret_reply, int *fds, size_t *n_fds)
+/* Send data, read its one reply. */
+static int round_trip(struct shmd_ctx *ctx, const char *method, const char *data, size_t len,
+		      json_object **ret_reply, int *fds, size_t *n_fds)
 {
-	int r = call_begin(ctx);
-	if (r < 0) {
-		json_object_put(params);
-		return r;
-	}
-	r = call_send(ctx, method, params, false);
+	int r = send_data(ctx, method, data, len);
 	if (r < 0)
 		return r;
 	r = call_receive(ctx, ret_reply, fds, n_fds);
@@ -246,4 +255,33 @@ int call_method(struct shmd_ctx *ctx, const char *method, json_object *params,
 		return ctx_fail(ctx, -EPROTO, "unexpected streamed reply to %s", method);
 	}
 	return 0;
+}
+
+int call_method(struct shmd_ctx *ctx, const char *method, json_object *params,
+		json_object **ret_reply, int *fds, size_t *n_fds)
+{
+	_cleanup_json_ json_object *msg = NULL;
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+
+	int r = call_begin(ctx);
+	if (r < 0) {
+		json_object_put(params);
+		return r;
+	}
+	msg = vl_call_new(method, params, false, false);
+	data = msg ? vl_serialize(msg, &len) : NULL;
+	if (!data)
+		return -ENOMEM;
+	return round_trip(ctx, method, data, len, ret_reply, fds, n_fds);
+}
+
+int call_method_text(struct shmd_ctx *ctx, const char *method, struct text *t,
+		     json_object **ret_reply, int *fds, size_t *n_fds)
+{
+	text_lit(t, "}}");
+	if (t->oom)
+		return -ENOMEM;
+	int r = call_begin(ctx);
+	return r < 0 ? r : round_trip(ctx, method, t->p, t->len + 1, ret_reply, fds, n_fds);
 }

@@ -10,6 +10,7 @@
 
 #include "macro.h"
 #include "shmd.h"
+#include "text.h"
 #include "varlink.h"
 
 /* Replies are small (a region is well under 2 KiB); this only bounds a broken daemon. */
@@ -85,6 +86,15 @@ int call_receive(struct shmd_ctx *ctx, json_object **ret_reply, int *fds, size_t
 /* call_begin + call_send + call_receive for methods with one reply. */
 int call_method(struct shmd_ctx *ctx, const char *method, json_object *params,
 		json_object **ret_reply, int *fds, size_t *n_fds);
+/*
+ * The hot calls (open, create, delete) written as text, not json-c objects: building
+ * and serializing those cost libshmd more than parsing the reply. call_text_begin()
+ * writes {"method":METHOD,"parameters":{ ; the caller adds the members; call_method_text()
+ * closes the message and makes the call as call_method() does.
+ */
+void call_text_begin(struct text *t, const char *method);
+int call_method_text(struct shmd_ctx *ctx, const char *method, struct text *t,
+		     json_object **ret_reply, int *fds, size_t *n_fds);
 void close_fds(int *fds, size_t n);
 
 /* errors.c */

@@ -96,13 +96,41 @@ static bool with_region_refused(struct shmd_ctx *ctx, int r)
 	return true;
 }
 
-static int create_params(struct shmd_ctx *ctx, const char *name, uint64_t size, mode_t mode,
-			 unsigned flags, unsigned seals, bool with_fd, bool brief,
-			 json_object **ret)
+/* Start a call about one region, as text: clear the error, write {"name": ...}. */
+static int begin_named_text(struct shmd_ctx *ctx, const char *method, const char *name,
+			    struct text *t)
 {
-	_cleanup_json_ json_object *p = NULL;
+	ctx_clear_error(ctx);
+	int r = check_name(ctx, "region name", name);
+	if (r < 0)
+		return r;
+	call_text_begin(t, method);
+	text_name(t, "name", name);
+	return 0;
+}
 
-	int r = begin_named(ctx, name, &p);
+/* The "seals" member: an array of seal names. */
+static void text_seals(struct text *t, unsigned seals)
+{
+	bool first = true;
+
+	text_lit(t, ",\"seals\":[");
+	for (unsigned bit = 1; bit & SHMD_SEAL_ALL; bit <<= 1) {
+		const char *s = seals & bit ? seal_to_string(bit) : NULL;
+		if (!s)
+			continue;
+		if (!first)
+			text_lit(t, ",");
+		text_string(t, s, strlen(s));
+		first = false;
+	}
+	text_lit(t, "]");
+}
+
+static int create_call(struct shmd_ctx *ctx, const char *name, uint64_t size, mode_t mode,
+		       unsigned flags, unsigned seals, bool with_fd, bool brief, struct text *t)
+{
+	int r = begin_named_text(ctx, "io.shmd.Manager.Create", name, t);
 	if (r < 0)
 		return r;
 	if (flags & ~(unsigned)(SHMD_CREATE_OPEN_EXISTING | SHMD_CREATE_FIXED))
@@ -112,19 +140,22 @@ static int create_params(struct shmd_ctx *ctx, const char *name, uint64_t size, 
 	if (seals & ~(unsigned)SHMD_SEAL_ALL)
 		return ctx_fail(ctx, -EINVAL, "unknown seals 0x%x", seals);
 
-	json_object_object_add(p, "size", json_object_new_int64((int64_t)size));
-	json_object_object_add(p, "mode", json_object_new_int(mode ? (int)mode : 0600));
+	text_lit(t, ",\"size\":");
+	text_uint(t, size);
+	text_lit(t, ",\"mode\":");
+	text_uint(t, mode ? mode : 0600);
 	if (flags & SHMD_CREATE_FIXED)
-		json_object_object_add(p, "fixed", json_object_new_boolean(true));
+		text_lit(t, ",\"fixed\":true");
 	if (seals)
-		json_object_object_add(p, "seals", seals_to_json(seals));
+		text_seals(t, seals);
 	if (flags & SHMD_CREATE_OPEN_EXISTING)
-		json_object_object_add(p, "exclusive", json_object_new_boolean(false));
-	json_object_object_add(p, "access",
-			       json_object_new_string(with_fd ? "read_write" : "none"));
+		text_lit(t, ",\"exclusive\":false");
+	if (with_fd)
+		text_lit(t, ",\"access\":\"read_write\"");
+	else
+		text_lit(t, ",\"access\":\"none\"");
 	if (brief)
-		json_object_object_add(p, "withRegion", json_object_new_boolean(false));
-	*ret = TAKE_PTR(p);
+		text_lit(t, ",\"withRegion\":false");
 	return 0;
 }
 
@@ -139,12 +170,14 @@ static int do_create(struct shmd_ctx *ctx, const char *name, uint64_t size, mode
 	int r;
 
 	do {
-		json_object *p = NULL;
+		struct text t;
+		text_init(&t);
 		brief = want_brief(ctx, ret_region);
-		r = create_params(ctx, name, size, mode, flags, seals, ret_fd, brief, &p);
-		if (r < 0)
-			return r;
-		r = call_method(ctx, "io.shmd.Manager.Create", p, &reply, fds, &n_fds);
+		r = create_call(ctx, name, size, mode, flags, seals, ret_fd, brief, &t);
+		if (r >= 0)
+			r = call_method_text(ctx, "io.shmd.Manager.Create", &t, &reply, fds,
+					     &n_fds);
+		text_done(&t);
 	} while (brief && with_region_refused(ctx, r));
 	if (r < 0)
 		return r;
@@ -170,23 +203,21 @@ _export_ int shmd_create(struct shmd_ctx *ctx, const char *name, uint64_t size, 
 					 ret_created));
 }
 
-static int open_params(struct shmd_ctx *ctx, const char *name, int oflags, bool brief,
-		       json_object **ret)
+static int open_call(struct shmd_ctx *ctx, const char *name, int oflags, bool brief, struct text *t)
 {
-	_cleanup_json_ json_object *p = NULL;
-
-	int r = begin_named(ctx, name, &p);
+	int r = begin_named_text(ctx, "io.shmd.Manager.Open", name, t);
 	if (r < 0)
 		return r;
 	/* O_CLOEXEC is accepted and implied: every fd we hand out has it. */
 	int acc = oflags & O_ACCMODE;
 	if ((oflags & ~(O_ACCMODE | O_CLOEXEC)) || (acc != O_RDONLY && acc != O_RDWR))
 		return ctx_fail(ctx, -EINVAL, "open flags must be O_RDONLY or O_RDWR");
-	json_object_object_add(p, "access",
-			       json_object_new_string(acc == O_RDWR ? "read_write" : "read_only"));
+	if (acc == O_RDWR)
+		text_lit(t, ",\"access\":\"read_write\"");
+	else
+		text_lit(t, ",\"access\":\"read_only\"");
 	if (brief)
-		json_object_object_add(p, "withRegion", json_object_new_boolean(false));
-	*ret = TAKE_PTR(p);
+		text_lit(t, ",\"withRegion\":false");
 	return 0;
 }
 
@@ -202,12 +233,13 @@ static int do_open(struct shmd_ctx *ctx, const char *name, int oflags, int *ret_
 	if (!ret_fd)
 		return ctx_fail(ctx, -EINVAL, "no place for the file descriptor");
 	do {
-		json_object *p = NULL;
+		struct text t;
+		text_init(&t);
 		brief = want_brief(ctx, ret_region);
-		r = open_params(ctx, name, oflags, brief, &p);
-		if (r < 0)
-			return r;
-		r = call_method(ctx, "io.shmd.Manager.Open", p, &reply, fds, &n_fds);
+		r = open_call(ctx, name, oflags, brief, &t);
+		if (r >= 0)
+			r = call_method_text(ctx, "io.shmd.Manager.Open", &t, &reply, fds, &n_fds);
+		text_done(&t);
 	} while (brief && with_region_refused(ctx, r));
 	if (r < 0)
 		return r;
@@ -294,10 +326,13 @@ _export_ int shmd_delete(struct shmd_ctx *ctx, const char *name)
 {
 	if (!ctx)
 		return -EINVAL;
-	json_object *p = NULL;
-	int r = begin_named(ctx, name, &p);
+	_cleanup_json_ json_object *reply = NULL;
+	struct text t;
+	text_init(&t);
+	int r = begin_named_text(ctx, "io.shmd.Manager.Delete", name, &t);
 	if (r >= 0)
-		r = region_call(ctx, "io.shmd.Manager.Delete", p, NULL);
+		r = call_method_text(ctx, "io.shmd.Manager.Delete", &t, &reply, NULL, NULL);
+	text_done(&t);
 	return ctx_finish(ctx, r);
 }
 
