@@ -410,6 +410,12 @@ static int scan_memfd_fds(pid_t pid, const char *name, int *ret_fd)
 	return n;
 }
 
+bool sync_daemon(int conn)
+{
+	_cleanup_json_ json_object *r = call(conn, IFACE "Status", NULL);
+	return r && !test_reply_error(r);
+}
+
 int daemon_memfd_fds(pid_t pid, const char *name)
 {
 	return scan_memfd_fds(pid, name, NULL);

@@ -80,6 +80,12 @@ int wait_eof(int conn, int timeout_ms);
  */
 json_object *run_as(uid_t uid, gid_t gid, json_object *(*fn)(void *arg), void *arg);
 
+/*
+ * One round trip (Status): the daemon has finished every earlier request of conn, including
+ * what it does after a reply is out (closing a handout, re-opening a creator's memfd), so
+ * its fds can be counted. True on success.
+ */
+bool sync_daemon(int conn);
 /* How many of pid's fds are the memfd of region name ("/memfd:shmd:NAME (deleted)"). */
 int daemon_memfd_fds(pid_t pid, const char *name);
 /* The file position and flags (from fdinfo) of pid's one memfd of region name. 0 or -errno. */

@@ -142,7 +142,8 @@ static void test_fds(const struct test_daemon *d, int conn)
 	   "file status flags are independent too");
 	long long pos = -1;
 	unsigned flags = 0;
-	int fi = fcntl(rw, F_SETFL, O_APPEND) == 0 && lseek(rw, 777, SEEK_SET) == 777 ?
+	int fi = fcntl(rw, F_SETFL, O_APPEND) == 0 && lseek(rw, 777, SEEK_SET) == 777 &&
+				 sync_daemon(conn) ?
 			 daemon_region_fdinfo(d->pid, "c/fd", &pos, &flags) :
 			 -errno;
 	ok(fi == 0 && pos == 0 && !(flags & O_APPEND),

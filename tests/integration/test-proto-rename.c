@@ -93,6 +93,7 @@ static void test_delete(int conn, pid_t daemon)
 	ok(m != MAP_FAILED, "map it");
 	if (m != MAP_FAILED)
 		strcpy(m + 60000, "kept");
+	ok(sync_daemon(conn), "(the daemon is done with the Create)");
 	is_int(daemon_memfd_fds(daemon, "del"), 1, "the daemon holds one fd of the memfd");
 
 	int before = regions(conn);
