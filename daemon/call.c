@@ -179,23 +179,6 @@ int param_name(struct call *call, const char *key, bool is_prefix, bool required
 	return r;
 }
 
-static void text_seals(struct text *t, unsigned seals)
-{
-	bool first = true;
-
-	text_lit(t, "[");
-	for (unsigned bit = 1; bit <= SHMD_SEAL_ALL; bit <<= 1) {
-		const char *name = seal_to_string(bit);
-		if (!(seals & bit) || !name)
-			continue;
-		if (!first)
-			text_lit(t, ",");
-		first = false;
-		text_string(t, name, strlen(name));
-	}
-	text_lit(t, "]");
-}
-
 void text_region(struct text *t, struct region *r, bool just_created)
 {
 	/* Just made, with no fd handed out yet: seals and size are what we set. */

@@ -109,24 +109,6 @@ static int begin_named_text(struct shmd_ctx *ctx, const char *method, const char
 	return 0;
 }
 
-/* The "seals" member: an array of seal names. */
-static void text_seals(struct text *t, unsigned seals)
-{
-	bool first = true;
-
-	text_lit(t, ",\"seals\":[");
-	for (unsigned bit = 1; bit & SHMD_SEAL_ALL; bit <<= 1) {
-		const char *s = seals & bit ? seal_to_string(bit) : NULL;
-		if (!s)
-			continue;
-		if (!first)
-			text_lit(t, ",");
-		text_string(t, s, strlen(s));
-		first = false;
-	}
-	text_lit(t, "]");
-}
-
 static int create_call(struct shmd_ctx *ctx, const char *name, uint64_t size, mode_t mode,
 		       unsigned flags, unsigned seals, bool with_fd, bool brief, struct text *t)
 {
@@ -146,8 +128,10 @@ static int create_call(struct shmd_ctx *ctx, const char *name, uint64_t size, mo
 	text_uint(t, mode ? mode : 0600);
 	if (flags & SHMD_CREATE_FIXED)
 		text_lit(t, ",\"fixed\":true");
-	if (seals)
+	if (seals) {
+		text_lit(t, ",\"seals\":");
 		text_seals(t, seals);
+	}
 	if (flags & SHMD_CREATE_OPEN_EXISTING)
 		text_lit(t, ",\"exclusive\":false");
 	if (with_fd)

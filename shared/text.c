@@ -6,6 +6,7 @@
 
 #include "macro.h"
 #include "name.h"
+#include "seals.h"
 #include "text.h"
 
 void text_init(struct text *t)
@@ -131,4 +132,21 @@ void text_name(struct text *t, const char *key, const char *name)
 	}
 	text_lit(t, "Base64\":");
 	text_string(t, enc, strlen(enc));
+}
+
+void text_seals(struct text *t, unsigned seals)
+{
+	bool first = true;
+
+	text_lit(t, "[");
+	for (unsigned bit = 1; bit <= SHMD_SEAL_ALL; bit <<= 1) {
+		const char *name = seal_to_string(bit);
+		if (!(seals & bit) || !name)
+			continue;
+		if (!first)
+			text_lit(t, ",");
+		first = false;
+		text_string(t, name, strlen(name));
+	}
+	text_lit(t, "]");
 }

@@ -28,3 +28,5 @@ void text_uint(struct text *t, uint64_t v);
 void text_string(struct text *t, const char *s, size_t n);
 /* "key":"..." when name is valid UTF-8, else "keyBase64":"..." (as json_add_name()). */
 void text_name(struct text *t, const char *key, const char *name);
+/* A JSON array of the wire names of SHMD_SEAL_* bits, in bit order. */
+void text_seals(struct text *t, unsigned seals);
