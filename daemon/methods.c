@@ -238,14 +238,22 @@ static int method_stat(struct call *call)
 	return r ? reply_region(call, r) : -EINVAL;
 }
 
+/*
+ * A List stream: the regions matching when the call came, in name order. Between turns other
+ * connections may delete some: while the registry has seen no removal the pointers are good,
+ * after one each is looked up again by its id (and skipped if gone).
+ */
 struct list_state {
+	struct region **regions;
 	uint64_t *ids;
 	size_t n, pos;
+	uint64_t removals; /* registry->removals when regions[] was taken */
 };
 
 static void list_state_free(void *p)
 {
 	struct list_state *s = p;
+	free(s->regions);
 	free(s->ids);
 	free(s);
 }
@@ -253,8 +261,11 @@ static void list_state_free(void *p)
 /* Skip regions deleted since the snapshot. */
 static struct region *list_advance(struct server *srv, struct list_state *s)
 {
+	bool intact = srv->registry.removals == s->removals;
+
 	for (; s->pos < s->n; s->pos++) {
-		struct region *r = registry_find_id(&srv->registry, s->ids[s->pos]);
+		struct region *r = intact ? s->regions[s->pos] :
+					    registry_find_id(&srv->registry, s->ids[s->pos]);
 		if (r)
 			return r;
 	}
@@ -302,11 +313,16 @@ static int method_list(struct call *call)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return call_system_error(call, "malloc", ENOMEM);
-	int r = registry_collect(&call->server->registry, prefix, &s->ids, &s->n);
+	int r = registry_collect(&call->server->registry, prefix, &s->regions, &s->n);
+	if (r >= 0 && !(s->ids = malloc(MAX(s->n, 1u) * sizeof(*s->ids))))
+		r = -ENOMEM;
 	if (r < 0) {
-		free(s);
+		list_state_free(s);
 		return call_system_error(call, "malloc", r);
 	}
+	for (size_t i = 0; i < s->n; i++)
+		s->ids[i] = s->regions[i]->id;
+	s->removals = call->server->registry.removals;
 	connection_start_stream(call->conn, &(struct stream){ .next = list_next,
 							      .free = list_state_free,
 							      .state = s });

@@ -76,6 +76,7 @@ void registry_remove(struct registry *reg, struct region *r)
 	tdelete(r, &reg->by_name, compare_name);
 	tdelete(r, &reg->by_id, compare_id);
 	reg->n_regions--;
+	reg->removals++;
 }
 
 int registry_rename(struct registry *reg, struct region *r, const char *new_name)
@@ -103,7 +104,7 @@ int registry_rename(struct registry *reg, struct region *r, const char *new_name
 struct collect {
 	const char *prefix;
 	size_t prefix_len;
-	uint64_t *ids;
+	struct region **regions;
 	size_t n, cap;
 	int err;
 };
@@ -111,7 +112,7 @@ struct collect {
 static void collect_one(const void *node, VISIT which, void *userdata)
 {
 	struct collect *c = userdata;
-	const struct region *r = *(struct region *const *)node;
+	struct region *r = *(struct region *const *)node;
 
 	if ((which != postorder && which != leaf) || c->err)
 		return;
@@ -119,28 +120,29 @@ static void collect_one(const void *node, VISIT which, void *userdata)
 		return;
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 64;
-		uint64_t *ids = reallocarray(c->ids, cap, sizeof(uint64_t));
-		if (!ids) {
+		struct region **regions = reallocarray(c->regions, cap, sizeof(*regions));
+		if (!regions) {
 			c->err = -ENOMEM;
 			return;
 		}
-		c->ids = ids;
+		c->regions = regions;
 		c->cap = cap;
 	}
-	c->ids[c->n++] = r->id;
+	c->regions[c->n++] = r;
 }
 
-int registry_collect(const struct registry *reg, const char *prefix, uint64_t **ret, size_t *n)
+int registry_collect(const struct registry *reg, const char *prefix, struct region ***ret,
+		     size_t *n)
 {
 	struct collect c = { .prefix = prefix ? prefix : "",
 			     .prefix_len = prefix ? strlen(prefix) : 0 };
 
 	twalk_r(reg->by_name, collect_one, &c);
 	if (c.err) {
-		free(c.ids);
+		free(c.regions);
 		return c.err;
 	}
-	*ret = c.ids;
+	*ret = c.regions;
 	*n = c.n;
 	return 0;
 }

@@ -11,7 +11,8 @@ struct registry {
 	void *by_name; /* tsearch tree of struct region *, ordered by name bytes */
 	void *by_id;   /* tsearch tree of struct region *, ordered by id */
 	size_t n_regions;
-	uint64_t next_id; /* ids are never reused */
+	uint64_t next_id;  /* ids are never reused */
+	uint64_t removals; /* bumped by registry_remove(): a region pointer kept since may dangle */
 };
 
 void registry_init(struct registry *reg);
@@ -28,8 +29,12 @@ void registry_remove(struct registry *reg, struct region *r);
 /* Give r a new name (which must be free). 0, -EEXIST or -ENOMEM; r is unchanged on error. */
 int registry_rename(struct registry *reg, struct region *r, const char *new_name);
 
-/* Ids of the regions whose name starts with prefix, in name order. Caller frees *ret. */
-int registry_collect(const struct registry *reg, const char *prefix, uint64_t **ret, size_t *n);
+/*
+ * The regions whose name starts with prefix, in name order. Caller frees *ret. The pointers
+ * stay valid while reg->removals is unchanged; after that, look them up by id.
+ */
+int registry_collect(const struct registry *reg, const char *prefix, struct region ***ret,
+		     size_t *n);
 
 /* Call fn for every region in name order. */
 void registry_foreach(const struct registry *reg, void (*fn)(struct region *r, void *userdata),

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* List: streamed replies with "continues", byte order, prefix filtering, the empty result. */
+/*
+ * List: streamed replies with "continues", byte order, prefix filtering, the empty result,
+ * and regions deleted or created by another connection while a stream is paused.
+ */
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "name.h"
@@ -105,6 +109,71 @@ static void check(struct listing *l, const char *const *want, const char *what)
 	is_int(l->replies, n ? n : 1, "%s: %zu replies", what, n ? n : 1);
 }
 
+#define N_STREAM 3000 /* ~900 KB of replies: the daemon must pause for its reader */
+
+/*
+ * Start a List of s/ on conn and read only its first reply, so the stream waits for its
+ * reader; meanwhile another connection deletes s/1500 and s/2000..s/2999 and creates s/9999.
+ * The rest of the stream leaves out what was deleted and does not add what is new.
+ */
+static void test_changes_during_stream(const struct test_daemon *d, int conn)
+{
+	char name[32];
+	int made = 0;
+
+	for (int i = 0; i < N_STREAM; i++) {
+		snprintf(name, sizeof(name), "s/%04d", i);
+		made += create_region(conn, name, 4096, 0600);
+	}
+	is_int(made, N_STREAM, "%d regions under s/", N_STREAM);
+
+	_cleanup_json_ json_object *msg =
+		vl_call_new(IFACE "List", prefix_params("s/"), true, false);
+	size_t len;
+	_cleanup_free_ char *data = vl_serialize(msg, &len);
+	_cleanup_json_ json_object *first = NULL;
+	ok(send_raw(conn, data, len, NULL, 0) == 0 &&
+		   test_read_reply(conn, &first, NULL, NULL) == 0 &&
+		   strcmp(jstr(first, "parameters.region.name") ?: "", "s/0000") == 0,
+	   "List s/: the first reply, then the reader pauses");
+
+	int other = itest_connect(d);
+	int deleted = 0;
+	for (int i = 1500; i < N_STREAM; i += i == 1500 ? 500 : 1) {
+		snprintf(name, sizeof(name), "s/%04d", i);
+		_cleanup_json_ json_object *r = call(other, IFACE "Delete", jname(name));
+		deleted += r && !test_reply_error(r);
+	}
+	is_int(deleted, 1001, "another connection deletes 1,001 of them meanwhile");
+	ok(create_region(other, "s/9999", 4096, 0600), "and creates s/9999");
+	close(other);
+
+	int n = 1, in_order = 1, last = 0, seen_deleted = 0, seen_new = 0;
+	for (;;) {
+		_cleanup_json_ json_object *reply = NULL;
+		if (test_read_reply(conn, &reply, NULL, NULL) < 0 || test_reply_error(reply))
+			break;
+		const char *got = jstr(reply, "parameters.region.name");
+		int k = got && strncmp(got, "s/", 2) == 0 ? atoi(got + 2) : -1;
+		if (got) {
+			n++;
+			in_order = in_order && k > last;
+			last = k;
+			seen_deleted += k == 1500 || (k >= 2000 && k < N_STREAM);
+			seen_new += k == 9999;
+		}
+		if (!vl_message_flag(reply, "continues"))
+			break;
+	}
+	is_int(n, N_STREAM - 1001, "the stream ends with the %d regions left", N_STREAM - 1001);
+	ok(in_order && !seen_deleted && !seen_new,
+	   "in order, none of the deleted, not the new one (deleted %d, new %d)", seen_deleted,
+	   seen_new);
+	_cleanup_json_ json_object *st = call(conn, IFACE "Status", NULL);
+	is_int(jint(st, "parameters.regions"), N_STREAM - 1001 + 1 + 8,
+	       "the connection is in step: Status counts what is left");
+}
+
 int main(void)
 {
 	/* Deliberately created out of order; listed in byte order ("\xff" sorts last). */
@@ -182,6 +251,8 @@ int main(void)
 	/* The connection is still in sync after streams and errors. */
 	_cleanup_json_ json_object *s = call(conn, IFACE "Status", NULL);
 	is_int(jint(s, "parameters.regions"), ELEMENTSOF(names), "Status afterwards");
+
+	test_changes_during_stream(&d, conn);
 
 	close(conn);
 	itest_stop(&d);
