@@ -72,15 +72,6 @@ static int finish_region_reply(struct shmd_ctx *ctx, json_object *reply, int *fd
 	return 0;
 }
 
-/*
- * Without a region wanted, ask for none: the reply is ~40 bytes instead of ~300 and the
- * daemon reads no size or seals for it. Not on a connection to a daemon that refused it.
- */
-static bool want_brief(const struct shmd_ctx *ctx, struct shmd_region **ret_region)
-{
-	return !ret_region && !ctx->no_with_region;
-}
-
 /* An older daemon refused "withRegion" as unknown: remember it, so the call goes again. */
 static bool with_region_refused(struct shmd_ctx *ctx, int r)
 {
@@ -94,6 +85,28 @@ static bool with_region_refused(struct shmd_ctx *ctx, int r)
 	ctx_dbg(ctx, "the daemon does not know \"withRegion\": asking for regions");
 	ctx->no_with_region = true;
 	return true;
+}
+
+/*
+ * Make a region call whose members are written in t. Without a region wanted, ask for none:
+ * the reply is ~40 bytes instead of ~300 and the daemon reads no size or seals for it. A
+ * daemon that refuses "withRegion" is asked again without it (and not again on this
+ * connection).
+ */
+static int region_call_text(struct shmd_ctx *ctx, const char *method, struct text *t,
+			    bool want_region, json_object **reply, int *fds, size_t *n_fds)
+{
+	size_t members_end = t->len;
+	bool brief = !want_region && !ctx->no_with_region;
+
+	if (brief)
+		text_lit(t, ",\"withRegion\":false");
+	int r = call_method_text(ctx, method, t, reply, fds, n_fds);
+	if (brief && with_region_refused(ctx, r)) {
+		text_truncate(t, members_end);
+		r = call_method_text(ctx, method, t, reply, fds, n_fds);
+	}
+	return r;
 }
 
 /* Start a call about one region, as text: clear the error, write {"name": ...}. */
@@ -110,7 +123,7 @@ static int begin_named_text(struct shmd_ctx *ctx, const char *method, const char
 }
 
 static int create_call(struct shmd_ctx *ctx, const char *name, uint64_t size, mode_t mode,
-		       unsigned flags, unsigned seals, bool with_fd, bool brief, struct text *t)
+		       unsigned flags, unsigned seals, bool with_fd, struct text *t)
 {
 	int r = begin_named_text(ctx, "io.shmd.Manager.Create", name, t);
 	if (r < 0)
@@ -138,8 +151,6 @@ static int create_call(struct shmd_ctx *ctx, const char *name, uint64_t size, mo
 		text_lit(t, ",\"access\":\"read_write\"");
 	else
 		text_lit(t, ",\"access\":\"none\"");
-	if (brief)
-		text_lit(t, ",\"withRegion\":false");
 	return 0;
 }
 
@@ -150,19 +161,14 @@ static int do_create(struct shmd_ctx *ctx, const char *name, uint64_t size, mode
 	_cleanup_json_ json_object *reply = NULL;
 	int fds[VL_MAX_FDS];
 	size_t n_fds = 0;
-	bool brief;
-	int r;
 
-	do {
-		struct text t;
-		text_init(&t);
-		brief = want_brief(ctx, ret_region);
-		r = create_call(ctx, name, size, mode, flags, seals, ret_fd, brief, &t);
-		if (r >= 0)
-			r = call_method_text(ctx, "io.shmd.Manager.Create", &t, &reply, fds,
-					     &n_fds);
-		text_done(&t);
-	} while (brief && with_region_refused(ctx, r));
+	struct text t;
+	text_init(&t);
+	int r = create_call(ctx, name, size, mode, flags, seals, ret_fd, &t);
+	if (r >= 0)
+		r = region_call_text(ctx, "io.shmd.Manager.Create", &t, ret_region != NULL, &reply,
+				     fds, &n_fds);
+	text_done(&t);
 	if (r < 0)
 		return r;
 
@@ -187,7 +193,7 @@ _export_ int shmd_create(struct shmd_ctx *ctx, const char *name, uint64_t size, 
 					 ret_created));
 }
 
-static int open_call(struct shmd_ctx *ctx, const char *name, int oflags, bool brief, struct text *t)
+static int open_call(struct shmd_ctx *ctx, const char *name, int oflags, struct text *t)
 {
 	int r = begin_named_text(ctx, "io.shmd.Manager.Open", name, t);
 	if (r < 0)
@@ -200,8 +206,6 @@ static int open_call(struct shmd_ctx *ctx, const char *name, int oflags, bool br
 		text_lit(t, ",\"access\":\"read_write\"");
 	else
 		text_lit(t, ",\"access\":\"read_only\"");
-	if (brief)
-		text_lit(t, ",\"withRegion\":false");
 	return 0;
 }
 
@@ -211,20 +215,16 @@ static int do_open(struct shmd_ctx *ctx, const char *name, int oflags, int *ret_
 	_cleanup_json_ json_object *reply = NULL;
 	int fds[VL_MAX_FDS];
 	size_t n_fds = 0;
-	bool brief;
-	int r;
 
 	if (!ret_fd)
 		return ctx_fail(ctx, -EINVAL, "no place for the file descriptor");
-	do {
-		struct text t;
-		text_init(&t);
-		brief = want_brief(ctx, ret_region);
-		r = open_call(ctx, name, oflags, brief, &t);
-		if (r >= 0)
-			r = call_method_text(ctx, "io.shmd.Manager.Open", &t, &reply, fds, &n_fds);
-		text_done(&t);
-	} while (brief && with_region_refused(ctx, r));
+	struct text t;
+	text_init(&t);
+	int r = open_call(ctx, name, oflags, &t);
+	if (r >= 0)
+		r = region_call_text(ctx, "io.shmd.Manager.Open", &t, ret_region != NULL, &reply,
+				     fds, &n_fds);
+	text_done(&t);
 	if (r < 0)
 		return r;
 	return finish_region_reply(ctx, reply, fds, n_fds, ret_fd, ret_region);

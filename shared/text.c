@@ -54,6 +54,14 @@ void text_add(struct text *t, const char *s, size_t n)
 	t->p[t->len] = '\0';
 }
 
+void text_truncate(struct text *t, size_t len)
+{
+	if (len < t->len) {
+		t->len = len;
+		t->p[len] = '\0';
+	}
+}
+
 void text_uint(struct text *t, uint64_t v)
 {
 	char buf[24], *e = buf + sizeof(buf), *p = e;

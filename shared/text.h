@@ -21,6 +21,8 @@ struct text {
 void text_init(struct text *t);
 void text_done(struct text *t);
 void text_add(struct text *t, const char *s, size_t n);
+/* Drop what was written after the first len bytes (len <= t->len). */
+void text_truncate(struct text *t, size_t len);
 /* Add a string literal (its length known at compile time). */
 #define text_lit(t, s) text_add(t, "" s, sizeof(s) - 1)
 void text_uint(struct text *t, uint64_t v);
