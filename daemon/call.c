@@ -16,12 +16,18 @@
 
 int call_reply(struct call *call, json_object *params, int fd)
 {
+	static const char empty[] = "{\"parameters\":{}}";
+
 	if (call->oneway) {
 		json_object_put(params);
 		safe_close(fd);
 		return 0;
 	}
-	connection_send(call->conn, vl_reply_new(params, false), fd);
+	/* An empty reply (Delete's) is sent as it is: no json-c object to build and serialize. */
+	if (!params)
+		connection_send_text(call->conn, empty, sizeof(empty), fd);
+	else
+		connection_send(call->conn, vl_reply_new(params, false), fd);
 	return 0;
 }
 
