@@ -270,11 +270,11 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata);
 static void update_timer(struct connection *c)
 {
 	const struct limits *l = &c->server->limits;
-	uint64_t now = now_mono(), deadline = UINT64_MAX;
+	uint64_t deadline = UINT64_MAX;
 
 	if (reading(c) && vl_reader_has_partial(&c->reader)) {
 		if (c->partial_since == 0 || c->message_done)
-			c->partial_since = now;
+			c->partial_since = now_mono();
 		deadline = c->partial_since + l->message_timeout_usec;
 	} else {
 		c->partial_since = 0;
