@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -19,6 +20,7 @@
 
 struct conn {
 	int fd;
+	int kept; /* BARE_CREATE_KEEP's own description, until Delete */
 	size_t len;
 	char buf[BARE_MAX_REQUEST * 2];
 };
@@ -54,10 +56,26 @@ static int reply(int fd, int err, int pass_fd)
 	return sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ? negative_errno() : 0;
 }
 
-static int handle(int fd, const char *msg)
+/* memfd_create + ftruncate + fchmod + reply; then a description of our own, kept. */
+static int create_keep(struct conn *c, unsigned long long size)
+{
+	_cleanup_close_ int out = memfd_create("bare", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	char name[16];
+
+	if (out < 0 || ftruncate(out, (off_t)size) < 0 || fchmod(out, 0600) < 0)
+		return reply(c->fd, errno, -1);
+	int r = reply(c->fd, 0, out);
+	snprintf(name, sizeof(name), "%d", out);
+	safe_close(c->kept);
+	c->kept = openat(proc_fd_dir, name, O_RDWR | O_CLOEXEC);
+	return r;
+}
+
+static int handle(struct conn *c, const char *msg)
 {
 	unsigned long long size = 0;
 	_cleanup_close_ int out = -1;
+	int fd = c->fd, r;
 	char op = 0;
 
 	if (sscanf(msg, "%c %llu", &op, &size) != 2)
@@ -68,6 +86,8 @@ static int handle(int fd, const char *msg)
 		if (out < 0 || ftruncate(out, (off_t)size) < 0)
 			return reply(fd, errno, -1);
 		return reply(fd, 0, out);
+	case BARE_CREATE_KEEP:
+		return create_keep(c, size);
 	case BARE_OPEN_RW:
 	case BARE_OPEN_RO:
 		/* Like shmd: a new open file description per handout, not a dup of ours. */
@@ -79,7 +99,10 @@ static int handle(int fd, const char *msg)
 	case BARE_OPEN_SEND:
 		return reply(fd, 0, held_fd);
 	case BARE_DELETE:
-		return reply(fd, 0, -1);
+		/* Reply first, as shmd does: the last close of a memfd tears its inode down. */
+		r = reply(fd, 0, -1);
+		c->kept = safe_close(c->kept);
+		return r;
 	default:
 		return reply(fd, EOPNOTSUPP, -1);
 	}
@@ -98,7 +121,7 @@ static int conn_read(struct conn *c)
 		return errno == EAGAIN ? 0 : negative_errno();
 	c->len += (size_t)n;
 	while ((nul = memchr(c->buf + start, 0, c->len - start))) {
-		int r = handle(c->fd, c->buf + start);
+		int r = handle(c, c->buf + start);
 		if (r < 0)
 			return r;
 		start = (size_t)(nul - c->buf) + 1;
@@ -139,6 +162,7 @@ static void accept_one(int ep, int lfd)
 		return;
 	}
 	c->fd = fd;
+	c->kept = -1;
 	ev.data.ptr = c;
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		close(fd);
@@ -168,6 +192,7 @@ static int serve(int lfd)
 			}
 			if (conn_read(c) < 0) {
 				close(c->fd); /* also removes it from the epoll set */
+				safe_close(c->kept);
 				free(c);
 			}
 		}

@@ -16,7 +16,13 @@ enum bare_op {
 	BARE_OPEN_RW = 'W',   /* re-open /proc/self/fd/N O_RDWR: a new open file description */
 	BARE_OPEN_RO = 'R',   /* the same, O_RDONLY */
 	BARE_OPEN_SEND = 'S', /* send the held memfd itself: fd passing only, shared description */
-	BARE_DELETE = 'D',    /* nothing to do: a round trip */
+	/*
+	 * Create with the kernel work shmd's design requires, no more: also fchmod() the
+	 * inode, and after the reply re-open a description of the server's own through
+	 * /proc/self/fd (shmd never hands out its own), kept until the connection's Delete.
+	 */
+	BARE_CREATE_KEEP = 'K',
+	BARE_DELETE = 'D', /* a round trip; closes what BARE_CREATE_KEEP kept, if anything */
 };
 
 #define BARE_MAX_REQUEST 512
