@@ -47,13 +47,16 @@ uint64_t now_usec(void)
 
 static int memfd_for(const char *name)
 {
-	char debug_name[MEMFD_NAME_MAX + 1] = "shmd:";
-	size_t len = strnlen(name, sizeof(debug_name) - 1 - strlen("shmd:"));
+	static const char prefix[] = "shmd:";
+	char debug_name[MEMFD_NAME_MAX + 1];
+	size_t plen = sizeof(prefix) - 1;
+	size_t len = strnlen(name, sizeof(debug_name) - 1 - plen);
 	int fd;
 
 	/* "shmd:NAME", cut to what the kernel keeps (no snprintf(): this is on every Create). */
-	memcpy(debug_name + strlen("shmd:"), name, len);
-	debug_name[strlen("shmd:") + len] = '\0';
+	memcpy(debug_name, prefix, plen);
+	memcpy(debug_name + plen, name, len);
+	debug_name[plen + len] = '\0';
 	if (use_noexec_seal) {
 		fd = memfd_create(debug_name, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL);
 		if (fd >= 0 || errno != EINVAL)
