@@ -75,7 +75,8 @@ int wait_eof(int conn, int timeout_ms);
 
 /*
  * Run fn in a child as uid/gid with no supplementary groups (and dumpable, so its
- * /proc/self stays its own). fn builds a JSON object of results, handed back to the
+ * /proc/self stays its own). Other ids than the test's own need root: a test that is not
+ * root skips such cases (TAP SKIP, "needs root: ...") and may only pass its own ids. fn builds a JSON object of results, handed back to the
  * parent, which makes the test points. NULL if the child failed.
  */
 json_object *run_as(uid_t uid, gid_t gid, json_object *(*fn)(void *arg), void *arg);

@@ -253,9 +253,13 @@ static void test_without_region(const struct test_daemon *d, int conn)
 		"{\"name\":\"c/brief\",\"access\":\"read_only\",\"withRegion\":false}",
 		NULL,
 	};
-	_cleanup_json_ json_object *n = calls_as(d, NOBODY_UID, NOBODY_GID, as_nobody);
-	is_str(reply_at(n, 0), IFACE "PermissionDenied",
-	       "another uid is still refused a 0600 region with withRegion false");
+	if (geteuid() == 0) {
+		_cleanup_json_ json_object *n = calls_as(d, NOBODY_UID, NOBODY_GID, as_nobody);
+		is_str(reply_at(n, 0), IFACE "PermissionDenied",
+		       "another uid is still refused a 0600 region with withRegion false");
+	} else {
+		skip(1, "needs root: the Open is a child's as uid 65534");
+	}
 	safe_close(rw);
 	safe_close(ro);
 }
