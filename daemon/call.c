@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "audit.h"
 #include "call.h"
 #include "connection.h"
 #include "log.h"
@@ -33,6 +34,8 @@ int call_reply(struct call *call, json_object *params, int fd)
 
 int call_error(struct call *call, const char *error, json_object *params)
 {
+	if (!call->error)
+		call->error = error;
 	if (call->oneway) {
 		json_object_put(params);
 		return -EINVAL;
@@ -86,6 +89,39 @@ int call_limit(struct call *call, const char *limit, uint64_t max)
 	json_object_object_add(p, "max",
 			       json_object_new_int64((int64_t)MIN(max, (uint64_t)INT64_MAX)));
 	return call_error(call, "io.shmd.Manager.LimitReached", p);
+}
+
+/* The escaped name of key ("name", "newName") when the call carries a valid one. */
+static char *audit_name(struct call *call, const char *key)
+{
+	_cleanup_free_ char *name = NULL;
+	const char *bad_key, *reason;
+
+	if (json_get_name(call->params, key, false, &name, &bad_key, &reason) <= 0)
+		return NULL;
+	return name_escape(name);
+}
+
+void call_audit(struct call *call)
+{
+	const char *result = call->error ? strrchr(call->error, '.') + 1 : "ok";
+
+	if (!(call->method->flags & METHOD_AUDIT) &&
+	    (!call->error || strcmp(result, "NoSuchRegion") == 0))
+		return;
+	_cleanup_free_ char *region = audit_name(call, "name");
+	_cleanup_free_ char *new_region = audit_name(call, "newName");
+	struct audit_event e = {
+		.operation = strrchr(call->method->name, '.') + 1,
+		.region = region,
+		.new_region = new_region,
+		.uid = call->caller.uid,
+		.gid = call->caller.gid,
+		.pid = call->caller.pid,
+		.unit = call->caller.unit,
+		.result = result,
+	};
+	audit_log(&e);
 }
 
 int params_check_keys(struct call *call)

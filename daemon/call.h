@@ -22,6 +22,7 @@ struct call {
 	struct caller caller;
 	bool more;
 	bool oneway;
+	const char *error; /* the first error replied (static), NULL while none */
 };
 
 /*
@@ -36,6 +37,12 @@ int call_system_error(struct call *call, const char *operation, int err);
 int call_region_error(struct call *call, const char *error, const char *name, json_object *extra);
 int call_denied(struct call *call, const char *name, const char *reason);
 int call_limit(struct call *call, const char *limit, uint64_t max);
+
+/*
+ * The audit record of a call just handled (daemon/audit.h): every call of a METHOD_AUDIT
+ * method, and every error of the others but NoSuchRegion (an answer, not a refusal).
+ */
+void call_audit(struct call *call);
 
 /* Refuse parameters the method does not know. 0 or -EINVAL (replied). */
 int params_check_keys(struct call *call);

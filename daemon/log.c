@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <systemd/sd-journal.h>
 
 #include "log.h"
@@ -90,4 +91,30 @@ int log_errno(int prio, int err, const char *fmt, ...)
 	log_va(prio, suffix, fmt, ap);
 	va_end(ap);
 	return -err;
+}
+
+bool log_enabled(int prio)
+{
+	return prio <= log_max_level;
+}
+
+void log_record(int prio, const char *message, char *const *fields, size_t n)
+{
+	char prio_field[16];
+	struct iovec iov[2 + 16];
+	_cleanup_free_ char *msg_field = NULL;
+
+	if (prio > log_max_level)
+		return;
+	if (log_target != LOG_TARGET_JOURNAL || n > ELEMENTSOF(iov) - 2 ||
+	    asprintf(&msg_field, "MESSAGE=%s", message) < 0) {
+		fprintf(stderr, "shmd: %s\n", message);
+		return;
+	}
+	snprintf(prio_field, sizeof(prio_field), "PRIORITY=%d", prio);
+	iov[0] = (struct iovec){ msg_field, strlen(msg_field) };
+	iov[1] = (struct iovec){ prio_field, strlen(prio_field) };
+	for (size_t i = 0; i < n; i++)
+		iov[2 + i] = (struct iovec){ fields[i], strlen(fields[i]) };
+	sd_journal_sendv(iov, (int)(2 + n));
 }

@@ -2,6 +2,8 @@
 /* Daemon logging: to stderr or to the journal, filtered by level. */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <syslog.h>
 
 #include "macro.h"
@@ -20,6 +22,14 @@ void log_setup(enum log_target target, int max_level);
 void log_msg(int prio, const char *fmt, ...) _printf_(2, 3);
 /* Logs fmt followed by ": strerror(err)"; returns -|err| for "return log_errno(...)". */
 int log_errno(int prio, int err, const char *fmt, ...) _printf_(3, 4);
+
+/* Would a message at prio be logged? (To skip building one that would not.) */
+bool log_enabled(int prio);
+/*
+ * One structured record: to the journal, MESSAGE=message, PRIORITY= and the fields
+ * ("KEY=value", n of them); to the console, the message alone on one line.
+ */
+void log_record(int prio, const char *message, char *const *fields, size_t n);
 
 #define log_err(...) log_msg(LOG_ERR, __VA_ARGS__)
 #define log_warning(...) log_msg(LOG_WARNING, __VA_ARGS__)

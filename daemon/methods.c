@@ -520,22 +520,23 @@ static int method_status(struct call *call)
 #define PARAMS(...) ((const char *const[]){ __VA_ARGS__, NULL })
 #define NAME "name", "nameBase64"
 
-/* Who may call what, in one place. */
+/* Who may call what, in one place. METHOD_AUDIT: the methods that change state. */
 static const struct method methods[] = {
 	{ "io.shmd.Manager.Create", method_create,
 	  PARAMS(NAME, "size", "mode", "fixed", "seals", "exclusive", "access", "withRegion"),
-	  NEED_NOTHING },
+	  NEED_NOTHING, 0, METHOD_AUDIT },
 	{ "io.shmd.Manager.Open", method_open, PARAMS(NAME, "access", "withRegion"), NEED_READ },
 	{ "io.shmd.Manager.List", method_list, PARAMS("prefix", "prefixBase64"), NEED_NOTHING, 0,
 	  METHOD_NEEDS_MORE },
 	{ "io.shmd.Manager.Stat", method_stat, PARAMS(NAME), NEED_NOTHING },
-	{ "io.shmd.Manager.Resize", method_resize, PARAMS(NAME, "size", "force"), NEED_OWNER },
+	{ "io.shmd.Manager.Resize", method_resize, PARAMS(NAME, "size", "force"), NEED_OWNER, 0,
+	  METHOD_AUDIT },
 	{ "io.shmd.Manager.Rename", method_rename,
-	  PARAMS(NAME, "newName", "newNameBase64", "replace"), NEED_OWNER },
-	{ "io.shmd.Manager.Delete", method_delete, PARAMS(NAME), NEED_OWNER },
-	{ "io.shmd.Manager.Seal", method_seal, PARAMS(NAME, "seals"), NEED_OWNER },
+	  PARAMS(NAME, "newName", "newNameBase64", "replace"), NEED_OWNER, 0, METHOD_AUDIT },
+	{ "io.shmd.Manager.Delete", method_delete, PARAMS(NAME), NEED_OWNER, 0, METHOD_AUDIT },
+	{ "io.shmd.Manager.Seal", method_seal, PARAMS(NAME, "seals"), NEED_OWNER, 0, METHOD_AUDIT },
 	{ "io.shmd.Manager.SetAccess", method_set_access, PARAMS(NAME, "mode", "uid", "gid"),
-	  NEED_OWNER },
+	  NEED_OWNER, 0, METHOD_AUDIT },
 	{ "io.shmd.Manager.Status", method_status, NULL, NEED_NOTHING },
 	{ "org.varlink.service.GetInfo", introspect_get_info, NULL, NEED_NOTHING },
 	{ "org.varlink.service.GetInterfaceDescription", introspect_get_interface_description,
@@ -592,6 +593,35 @@ static void close_fds(int *fds, size_t n)
 		safe_close(fds[i]);
 }
 
+/* The checks every call passes, then its handler; every refusal goes through call_error(). */
+static void call_run(struct call *call, json_object *msg, int *fds, size_t n_fds, size_t dropped)
+{
+	if (vl_message_flag(msg, "upgrade")) {
+		close_fds(fds, n_fds);
+		call_invalid(call, "upgrade",
+			     "no method of this interface upgrades the connection");
+		return;
+	}
+	if (n_fds + dropped > call->method->max_fds) {
+		json_object *p = json_object_new_object();
+		close_fds(fds, n_fds);
+		json_object_object_add(p, "max",
+				       json_object_new_int64((int64_t)call->method->max_fds));
+		json_object_object_add(p, "received",
+				       json_object_new_int64((int64_t)(n_fds + dropped)));
+		call_error(call, ERR("TooManyFileDescriptors"), p);
+		return;
+	}
+	if ((call->method->flags & METHOD_NEEDS_MORE) && !call->more && !call->oneway) {
+		call_error(call, "org.varlink.service.ExpectedMore", NULL);
+		return;
+	}
+	if (params_check_keys(call) < 0)
+		return;
+	log_debug("%s from pid %d uid %u", call->method->name, call->caller.pid, call->caller.uid);
+	call->method->handler(call);
+}
+
 void methods_dispatch(struct connection *c, json_object *msg, int *fds, size_t n_fds,
 		      size_t dropped)
 {
@@ -624,29 +654,7 @@ void methods_dispatch(struct connection *c, json_object *msg, int *fds, size_t n
 		reply_not_found(c, name, call.oneway);
 		return;
 	}
-	if (vl_message_flag(msg, "upgrade")) {
-		close_fds(fds, n_fds);
-		call_invalid(&call, "upgrade",
-			     "no method of this interface upgrades the connection");
-		return;
-	}
-	if (n_fds + dropped > call.method->max_fds) {
-		json_object *p = json_object_new_object();
-		close_fds(fds, n_fds);
-		json_object_object_add(p, "max",
-				       json_object_new_int64((int64_t)call.method->max_fds));
-		json_object_object_add(p, "received",
-				       json_object_new_int64((int64_t)(n_fds + dropped)));
-		call_error(&call, ERR("TooManyFileDescriptors"), p);
-		return;
-	}
-	if ((call.method->flags & METHOD_NEEDS_MORE) && !call.more && !call.oneway) {
-		call_error(&call, "org.varlink.service.ExpectedMore", NULL);
-		return;
-	}
 	peer_caller(&c->peer, &c->reader, server_admin_gid(c->server), &call.caller);
-	if (params_check_keys(&call) < 0)
-		return;
-	log_debug("%s from pid %d uid %u", name, call.caller.pid, call.caller.uid);
-	call.method->handler(&call);
+	call_run(&call, msg, fds, n_fds, dropped);
+	call_audit(&call);
 }

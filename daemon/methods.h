@@ -12,6 +12,7 @@ struct connection;
 
 enum method_flags {
 	METHOD_NEEDS_MORE = 1 << 0, /* streamed: refused without "more" (ExpectedMore) */
+	METHOD_AUDIT = 1 << 1,	    /* changes state: every call is audited (call_audit()) */
 };
 
 struct method {
