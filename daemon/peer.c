@@ -56,8 +56,12 @@ static void read_unit(struct peer *p, int fd)
 	}
 	if (p->cred.pid <= 0 || sd_pid_get_unit(p->cred.pid, &unit) < 0)
 		return;
-	/* The pid may have been recycled between connect() and the lookup above. */
-	if (pidfd >= 0 && syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
+	/*
+	 * The pid may have been recycled between connect() and the lookup above: ESRCH says the
+	 * process is gone. EPERM says it lives: signal 0 to another uid needs CAP_KILL, which
+	 * the daemon drops (every client of another user would lose its unit).
+	 */
+	if (pidfd >= 0 && syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0 && errno != EPERM)
 		return;
 	p->unit = intern_ref(unit);
 }
