@@ -153,6 +153,10 @@ static int run(const struct config *config)
 	/* Not sd_event_default(): that one calls gettid() on every iteration. */
 	if ((r = sd_event_new(&event)) < 0 || (r = setup_signals(event)) < 0)
 		return log_errno(LOG_ERR, r, "cannot set up the event loop");
+	/* WatchdogSec= (WATCHDOG_USEC): the loop itself sends WATCHDOG=1 at half the interval,
+	 * so a daemon stuck in a request stops pinging and is restarted. */
+	if ((r = sd_event_set_watchdog(event, true)) < 0)
+		return log_errno(LOG_ERR, r, "cannot set up the watchdog");
 	server_init(&server, event, config);
 
 	r = take_activated(&server);

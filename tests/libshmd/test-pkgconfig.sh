@@ -9,7 +9,7 @@
 command -v pkg-config >/dev/null || skip_all "pkg-config not installed"
 cc=${SHMD_TEST_CC:-cc}
 
-plan 9
+plan 10
 dest=$TEST_DIR/dest
 # A make of its own: not the jobserver of the "make check" that runs this test.
 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
@@ -17,6 +17,10 @@ env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
 rc=$?
 ok $rc "make install DESTDIR=..."
 ((rc == 0)) || diag_file "$TEST_DIR/install.out"
+
+# The units' neighbour installed with them: the sysusers.d file of the opt-in shmd group.
+[[ -n $(find "$dest" -path '*/sysusers.d/shmd.conf') ]]
+ok $? "the shmd group's sysusers.d file is installed ($(find "$dest" -path '*/sysusers.d/shmd.conf' | sed "s|^$dest||"))"
 
 mapfile -t pcs < <(find "$dest" -name libshmd.pc)
 is "${#pcs[@]}" 1 "one libshmd.pc installed (${pcs[*]#"$dest"})"

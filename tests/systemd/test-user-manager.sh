@@ -6,7 +6,9 @@
 # every hardening option of shmd.service is checked to leave the daemon working: socket
 # activation, Type=notify readiness, regions for another user (CAP_CHOWN, re-open through
 # /proc/self/fd), the capability, seccomp and rlimit settings, a clean stop and
-# re-activation. Never a system manager: that would run tmpfiles over the host.
+# re-activation, the watchdog, a client's unit seen through /proc with the unit's ProcSubset=,
+# and the group-only socket of shmd(8). Never a system manager: that would run tmpfiles over
+# the host.
 . "$SHMD_SRCDIR/tests/systemd/lib.sh" || exit 99
 
 if [[ ${1:-} != --inner ]]; then
@@ -65,7 +67,7 @@ if ! mkdir "$cg" || ! echo $$ >"$cg/cgroup.procs"; then
 	skip_all "cannot make a cgroup of our own"
 fi
 
-plan 21
+plan 32
 
 # What PID 1 makes at boot: a root manager maps InaccessiblePaths=, ProtectHome= and
 # friends onto these.
@@ -92,14 +94,41 @@ sed "s|^ExecStart=[^ ]*|ExecStart=/run/shmd-test/shmd|" "$SHMD_BUILDDIR/systemd/
 	>"$TEST_DIR/units/shmd.service"
 # A sanitizer build: LeakSanitizer's exit check needs ptrace(2), which the unit's seccomp filter
 # refuses, and then fails the exit status. Leaks are checked by every other test.
+mkdir "$TEST_DIR/units/shmd.service.d"
 if grep -qa __asan_init "$SHMD_BIN"; then
-	mkdir "$TEST_DIR/units/shmd.service.d"
 	printf '[Service]\nEnvironment=ASAN_OPTIONS=detect_leaks=0\n' \
 		>"$TEST_DIR/units/shmd.service.d/asan.conf"
 fi
+# A watchdog short enough to miss within the test: the pings must come from the loop.
+printf '[Service]\nWatchdogSec=3s\n' >"$TEST_DIR/units/shmd.service.d/watchdog.conf"
+
+# nobody may not be able to enter the build tree: run a copy staged in a 0755 directory.
+nobody_bin=$(mktemp -d "${TMPDIR:-/tmp}/shmd-nobody.XXXXXX")
+nobody_cmd=$("$SHMD_SRCDIR/tests/common/stage-for-nobody.sh" "$nobody_bin")
+# A client that runs as a unit of its own, as nobody: the daemon finds its unit through
+# /proc/PID/cgroup (sd_pid_get_unit()) under the ProcSubset=/ProtectProc= of shmd.service.
+cat >"$TEST_DIR/units/shmd-client.service" <<EOF
+[Unit]
+Description=A shmd client as a unit (test)
+DefaultDependencies=no
+[Service]
+Type=oneshot
+ExecStart=$(command -v setpriv) --reuid=65534 --regid=65534 --clear-groups $nobody_cmd create um/from-unit 4K
+EOF
 
 export XDG_RUNTIME_DIR=$xdg SYSTEMD_UNIT_PATH=$TEST_DIR/units
 unset SHMD_SOCKET DBUS_SESSION_BUS_ADDRESS
+# A session bus of our own, when dbus-daemon is installed: "systemd-analyze --user security"
+# asks the manager for the unit's settings over D-Bus (the private socket is not enough).
+if command -v dbus-daemon >/dev/null; then
+	dbus-daemon --session --address="unix:path=$xdg/bus" --nofork --nopidfile \
+		>"$TEST_DIR/dbus.log" 2>&1 &
+	TEST_PIDS+=("$!")
+	for ((n = 0; n < 500; n++)); do
+		[[ -S $xdg/bus ]] && break
+		sleep 0.02
+	done
+fi
 $systemd --user >"$TEST_DIR/manager.log" 2>&1 &
 manager=$!
 for ((n = 0; n < 1500; n++)); do
@@ -111,9 +140,6 @@ done
 ok $? "a private systemd --user manager runs (pid $manager)"
 
 prop() { systemctl --user show -p "$2" --value "$1"; }
-# nobody may not be able to enter the build tree: run a copy staged in a 0755 directory.
-nobody_bin=$(mktemp -d "${TMPDIR:-/tmp}/shmd-nobody.XXXXXX")
-nobody_cmd=$("$SHMD_SRCDIR/tests/common/stage-for-nobody.sh" "$nobody_bin")
 nobody_shmctl() {
 	# shellcheck disable=SC2086 # "env LD_LIBRARY_PATH=DIR DIR/shmctl": words on purpose
 	setpriv --reuid=65534 --regid=65534 --clear-groups timeout 30 $nobody_cmd "$@"
@@ -161,6 +187,44 @@ ok $? "RLIMIT_NOFILE $soft:$hard (unit 65536, manager's hard limit $mhard)"
 is "$(sed -n 's/^Max regions: *//p' "$TEST_DIR/status")" $((hard - 256 - 32)) \
 	"max regions = RLIMIT_NOFILE - 256 connections - 32"
 
+# The exposure of the unit as the manager loaded it: 1.3 when written, as offline in
+# test-units.sh (shmd(8) records both).
+if [[ -S $xdg/bus ]]; then
+	systemd-analyze --user security --threshold=20 shmd.service >"$TEST_DIR/security" 2>&1
+	ok $? "systemd-analyze --user security of the running unit: at most 2.0"
+	grep "Overall exposure" "$TEST_DIR/security" | sed 's/^/# /'
+else
+	skip "dbus-daemon not installed: no session bus for systemd-analyze --user security"
+fi
+
+systemctl --user start shmd-client.service
+ok $? "a client runs as shmd-client.service (as nobody)"
+is "$(shmctl -r -n -o NAME,CUID,UNIT ls um/from-unit 2>&1)" "um/from-unit 65534 shmd-client.service" \
+	"its region's creator unit is that unit (/proc/PID/cgroup read under ProtectProc=, ProcSubset=)"
+
+is "$(prop shmd.service DevicePolicy) $(prop shmd.service PrivateMounts) $(prop shmd.service ProtectProc) $(prop shmd.service ProcSubset)" \
+	"closed yes invisible pid" \
+	"loaded with DevicePolicy=closed, PrivateMounts=yes, ProtectProc=invisible, ProcSubset=pid"
+[[ -n $(prop shmd.service IPAddressDeny) ]]
+ok $? "and IPAddressDeny=any ($(prop shmd.service IPAddressDeny))"
+
+# OOMScoreAdjust=-900, where the manager may lower it (it needs CAP_SYS_RESOURCE; without it
+# systemd goes on without, as in a container).
+capeff=$(sed -n 's/^CapEff:\t//p' /proc/"$manager"/status)
+if (((0x$capeff >> 24) & 1)); then
+	is "$(cat /proc/"$pid"/oom_score_adj)" -900 "OOMScoreAdjust=-900"
+else
+	skip "the manager has no CAP_SYS_RESOURCE to lower oom_score_adj (it is $(cat /proc/"$pid"/oom_score_adj))"
+fi
+
+is "$(prop shmd.service WatchdogUSec)" 3s "WatchdogSec=3s (the test's drop-in; the unit says 30s)"
+ping1=$(prop shmd.service WatchdogTimestampMonotonic)
+sleep 3.5
+ping2=$(prop shmd.service WatchdogTimestampMonotonic)
+((ping1 > 0 && ping2 > ping1)) && [[ $(prop shmd.service MainPID) == "$pid" ]] &&
+	[[ $(prop shmd.service ActiveState) == active ]]
+ok $? "the event loop pings the watchdog: still the same daemon after 3.5 s ($ping1 -> $ping2)"
+
 systemctl --user stop shmd.service 2>/dev/null
 is "$(prop shmd.service Result) $(prop shmd.service ExecMainStatus)" "success 0" \
 	"systemctl stop: SIGTERM, exit status 0"
@@ -170,6 +234,19 @@ out=$(shmctl -r -n ls 2>&1)
 is "$?:$out" "0:" "the next connection starts a fresh daemon (no regions)"
 [[ $(prop shmd.service MainPID) != "$pid" && $(prop shmd.service NRestarts) == 0 ]]
 ok $? "a new main pid, no restarts"
+
+# The group-only socket of shmd(8): a drop-in with SocketGroup= and SocketMode=0660 (the
+# group "shmd" there; nogroup here, which nobody's gid is and another uid's is not).
+systemctl --user stop shmd.service shmd.socket 2>/dev/null
+mkdir "$TEST_DIR/units/shmd.socket.d"
+printf '[Socket]\nSocketGroup=nogroup\nSocketMode=0660\n' >"$TEST_DIR/units/shmd.socket.d/group.conf"
+systemctl --user daemon-reload && systemctl --user start shmd.socket
+is "$(stat -c '%A %G' "$sock" 2>&1)" "srw-rw---- nogroup" "a drop-in makes the socket 0660, group nogroup"
+nobody_shmctl status >/dev/null
+ok $? "a member of the group is served"
+# shellcheck disable=SC2086 # a command line
+setpriv --reuid=4242 --regid=4242 --clear-groups timeout 30 $nobody_cmd status >/dev/null 2>&1
+is $? 7 "another user cannot connect (shmctl exit 7)"
 
 if [[ $TAP_FAILED != 0 ]]; then
 	diag_file "$TEST_DIR/manager.log"
