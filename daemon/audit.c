@@ -196,7 +196,8 @@ void audit_log(const struct audit_event *e)
 	if (suppressed)
 		log_suppressed(e->uid, suppressed, shared);
 	audit_format_message(e, msg, sizeof(msg));
-	if (audit_fields_build(e, &f) < 0) {
+	/* The console shows the message alone: build the fields only for the journal. */
+	if (!log_to_journal() || audit_fields_build(e, &f) < 0) {
 		log_record(prio, msg, NULL, 0);
 		return;
 	}

@@ -98,6 +98,11 @@ bool log_enabled(int prio)
 	return prio <= log_max_level;
 }
 
+bool log_to_journal(void)
+{
+	return log_target == LOG_TARGET_JOURNAL;
+}
+
 void log_record(int prio, const char *message, char *const *fields, size_t n)
 {
 	char prio_field[16];

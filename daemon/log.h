@@ -25,6 +25,8 @@ int log_errno(int prio, int err, const char *fmt, ...) _printf_(3, 4);
 
 /* Would a message at prio be logged? (To skip building one that would not.) */
 bool log_enabled(int prio);
+/* Do records go to the journal (their fields are used) rather than the console? */
+bool log_to_journal(void);
 /*
  * One structured record: to the journal, MESSAGE=message, PRIORITY= and the fields
  * ("KEY=value", n of them); to the console, the message alone on one line.
