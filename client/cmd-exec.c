@@ -158,6 +158,7 @@ int cmd_exec(struct shmctl *s, int argc, char *argv[])
 		return shmctl_fail_errno(r, "cannot set the environment");
 
 	fflush(stdout);
+	/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): exec_parse() set it, or we returned */
 	execvp(a.command[0], a.command);
 	r = -errno;
 	fprintf(stderr, "shmctl: cannot execute '%s': %s\n", a.command[0], strerror(-r));

@@ -108,7 +108,7 @@ static int io_open(struct shmctl *s, const char *name, int oflags, int *ret_fd, 
 
 int cmd_write(struct shmctl *s, int argc, char *argv[])
 {
-	uint64_t offset = 0, length = UINT64_MAX, size;
+	uint64_t offset = 0, length = UINT64_MAX, size = 0;
 	_cleanup_free_ char *buf = NULL;
 	_cleanup_close_ int fd = -1;
 	const char *name;
@@ -159,7 +159,7 @@ int cmd_write(struct shmctl *s, int argc, char *argv[])
 
 int cmd_read(struct shmctl *s, int argc, char *argv[])
 {
-	uint64_t offset = 0, length = UINT64_MAX, size, end;
+	uint64_t offset = 0, length = UINT64_MAX, size = 0, end;
 	_cleanup_free_ char *buf = NULL;
 	_cleanup_close_ int fd = -1;
 	const char *name;

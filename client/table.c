@@ -339,6 +339,7 @@ char *raw_escape(const char *s)
 		return NULL;
 	for (const char *p = escaped; *p; p++) {
 		if (*p == ' ')
+			/* cppcheck-suppress uninitdata ; sprintf() writes *o, it never reads it */
 			o += sprintf(o, "\\x20");
 		else
 			*o++ = *p;

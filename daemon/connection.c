@@ -50,6 +50,18 @@ static void kill_connection(struct connection *c, const char *why)
 	c->dead = true;
 }
 
+size_t connection_pending_fds(const struct connection *c)
+{
+	return vl_reader_held_fds(&c->reader) + c->out_fds;
+}
+
+/* This uid's connections, or all of them, hold more fds in flight than their share. */
+static bool pending_fds_over(const struct connection *c)
+{
+	uint64_t excess, max;
+	return limits_check_pending_fds(c->server, c->peer.cred.uid, 0, &excess, &max) != NULL;
+}
+
 static int queue_append(struct connection *c, const char *data, size_t len, int fd)
 {
 	struct out_chunk *t = c->out_tail;
@@ -79,7 +91,8 @@ static int queue_append(struct connection *c, const char *data, size_t len, int 
 	c->out_bytes += len;
 	c->out_fds += fd >= 0;
 
-	if (c->out_bytes > c->server->limits.max_output_bytes || c->out_fds > LIMITS_QUEUED_FDS) {
+	if (c->out_bytes > c->server->limits.max_output_bytes ||
+	    c->out_fds > c->server->limits.max_queued_fds || (fd >= 0 && pending_fds_over(c))) {
 		log_notice("disconnecting pid %d: %zu bytes and %zu fds of replies unread",
 			   c->peer.cred.pid, c->out_bytes, c->out_fds);
 		c->dead = true;
@@ -203,6 +216,20 @@ static void close_fds(int *fds, size_t n)
 		safe_close(fds[i]);
 }
 
+/* The request whose fds were refused (see refuse_excess_fds()): LimitReached, naming the share. */
+static void refuse_request(struct connection *c, json_object *msg, int *fds, size_t n_fds)
+{
+	json_object *p;
+
+	close_fds(fds, n_fds);
+	if (vl_message_flag(msg, "oneway"))
+		return;
+	p = json_object_new_object();
+	json_object_object_add(p, "limit", json_object_new_string(c->fds_refused_limit));
+	json_object_object_add(p, "max", json_object_new_int64((int64_t)c->fds_refused_max));
+	connection_send(c, vl_error_new("io.shmd.Manager.LimitReached", p), -1);
+}
+
 /* Handle buffered requests in order; a stream holds back the requests after it. */
 static void run(struct connection *c)
 {
@@ -240,7 +267,11 @@ static void run(struct connection *c)
 		c->message_done = true;
 		size_t dropped = c->reader.n_fds_dropped;
 		c->reader.n_fds_dropped = 0;
-		methods_dispatch(c, msg, fds, n_fds, dropped);
+		if (c->fds_refused_limit && dropped > 0)
+			refuse_request(c, msg, fds, n_fds);
+		else
+			methods_dispatch(c, msg, fds, n_fds, dropped);
+		c->fds_refused_limit = NULL;
 		json_object_put(msg);
 	}
 	if ((c->closing || c->eof) && !c->out_head && !c->stream.next)
@@ -252,9 +283,36 @@ static bool reading(const struct connection *c)
 	return !c->dead && !c->eof && !c->closing && !c->stream.next;
 }
 
+/*
+ * Fds just received beyond this uid's or the daemon's share of fds in flight are closed at
+ * once (the kernel installed them already: LIMITS_FD_HANDOUT_RESERVE leaves room for one
+ * read's worth), and the request they came with is refused, naming the share.
+ */
+static void refuse_excess_fds(struct connection *c, size_t n_new)
+{
+	uint64_t excess, max;
+	const char *limit = limits_check_pending_fds(c->server, c->peer.cred.uid, 0, &excess, &max);
+
+	if (!limit)
+		return;
+	vl_reader_drop_fds(&c->reader, MIN(excess, (uint64_t)n_new));
+	c->fds_refused_limit = limit;
+	c->fds_refused_max = max;
+	if (c->fds_refused_logged)
+		return;
+	c->fds_refused_logged = true; /* once per connection: a flood must not flood the log */
+	log_notice("pid %d uid %u: closed %llu fds sent past the %s limit (%llu)", c->peer.cred.pid,
+		   c->peer.cred.uid, (unsigned long long)MIN(excess, (uint64_t)n_new), limit,
+		   (unsigned long long)max);
+}
+
 static void read_some(struct connection *c)
 {
+	size_t held = vl_reader_held_fds(&c->reader);
 	ssize_t n = vl_reader_fill(&c->reader, c->fd, true);
+
+	if (vl_reader_held_fds(&c->reader) > held)
+		refuse_excess_fds(c, vl_reader_held_fds(&c->reader) - held);
 
 	if (n == 0)
 		c->eof = true;

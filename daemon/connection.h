@@ -46,6 +46,10 @@ struct connection {
 	bool closing; /* flush what is queued, then hang up */
 	bool corked;  /* a stream is gathering replies: queue them, do not write yet */
 	bool dead;
+	/* Fds received past a share of the fd budget were closed: refuse their request. */
+	const char *fds_refused_limit;
+	uint64_t fds_refused_max;
+	bool fds_refused_logged;
 };
 
 /* Make the server's connection epoll set and its one sd-event source. 0 or -errno. */
@@ -67,6 +71,10 @@ int connection_send_text(struct connection *c, const char *data, size_t len, int
 
 /* Start streaming replies; the connection reads no further requests until it ends. */
 void connection_start_stream(struct connection *c, const struct stream *s);
+
+/* Fds this connection makes the daemon hold besides its socket: in its unfinished
+ * request and in its unread replies. */
+size_t connection_pending_fds(const struct connection *c);
 
 /* Send what is queued, then close (after a protocol error reply). */
 void connection_close_after_flush(struct connection *c);

@@ -18,10 +18,11 @@ void config_init(struct config *c)
 	*c = (struct config){
 		.socket_path = SHMD_DEFAULT_SOCKET,
 		.max_connections = 256,
-		.max_connections_per_uid = 64,
+		.max_connections_per_uid = 0, /* a quarter of max_connections */
 		.max_message_bytes = 65536,
 		.max_output_bytes = 4 * 1024 * 1024,
 		.message_timeout_usec = 10 * USEC_PER_SEC,
+		.idle_timeout_usec = 300 * USEC_PER_SEC,
 		.log_target = LOG_TARGET_AUTO,
 		.log_level = LOG_INFO,
 	};
@@ -37,12 +38,17 @@ static void usage(void)
 	       "  -s, --socket PATH                listening socket when not socket-activated\n"
 	       "                                   (default " SHMD_DEFAULT_SOCKET ")\n"
 	       "      --max-regions N              region limit (default: from RLIMIT_NOFILE)\n"
-	       "      --max-connections N          concurrent connections (default 256)\n"
-	       "      --max-connections-per-uid N  concurrent connections per uid (default 64)\n"
+	       "      --max-connections N          concurrent connections (default 256); when all\n"
+	       "                                   are taken, a uid holding 2 fewer than the\n"
+	       "                                   busiest uid takes that uid's least recently\n"
+	       "                                   used one\n"
+	       "      --max-connections-per-uid N  concurrent connections per uid (default: a\n"
+	       "                                   quarter of --max-connections, 64)\n"
 	       "      --max-message-bytes SIZE     largest request (default 64K)\n"
 	       "      --max-output-bytes SIZE      unread replies before disconnect (default 4M)\n"
 	       "      --message-timeout SEC        stalled message or unread replies (default 10)\n"
-	       "      --idle-timeout SEC           close a connection without requests (default 0: off)\n"
+	       "      --idle-timeout SEC           close a connection without requests (default\n"
+	       "                                   300; 0: never)\n"
 	       "      --admin-group GROUP          members administer every region (as root does)\n"
 	       "      --log-target TARGET          auto, console or journal (default auto)\n"
 	       "      --log-level LEVEL            err, warning, notice, info or debug (default info)\n"

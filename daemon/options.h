@@ -11,11 +11,11 @@ struct config {
 	const char *socket_path;
 	uint64_t max_regions; /* 0: derived from RLIMIT_NOFILE */
 	unsigned max_connections;
-	unsigned max_connections_per_uid;
+	unsigned max_connections_per_uid; /* 0: a quarter of max_connections */
 	size_t max_message_bytes;
 	size_t max_output_bytes;
 	uint64_t message_timeout_usec;
-	uint64_t idle_timeout_usec; /* 0: off */
+	uint64_t idle_timeout_usec; /* 0: off; default 300 s */
 	const char *admin_group;
 	bool have_admin_gid;
 	gid_t admin_gid;

@@ -127,6 +127,17 @@ static bool accept_one(struct server *s, int fd)
 		return true;
 	}
 	limit = limits_check_connection(s, cred.uid, &max);
+	if (limit && strcmp(limit, "connections") == 0) {
+		struct connection *victim = limits_connection_to_evict(s, cred.uid);
+		if (victim) {
+			log_notice("all %u connections taken: closing the least recently used one "
+				   "of uid %u (pid %d) for uid %u",
+				   s->limits.max_connections, victim->peer.cred.uid,
+				   victim->peer.cred.pid, cred.uid);
+			connection_free(victim);
+			limit = NULL;
+		}
+	}
 	if (limit) {
 		log_notice("refusing connection of uid %u pid %d: %s limit (%llu) reached",
 			   cred.uid, cred.pid, limit, (unsigned long long)max);

@@ -39,6 +39,19 @@ bool vl_reader_has_partial(const struct vl_reader *r)
 	return r->len > r->start;
 }
 
+size_t vl_reader_held_fds(const struct vl_reader *r)
+{
+	return r->n_fds;
+}
+
+void vl_reader_drop_fds(struct vl_reader *r, size_t n)
+{
+	n = MIN(n, r->n_fds);
+	close_fds(r->fds + r->n_fds - n, n);
+	r->n_fds -= n;
+	r->n_fds_dropped += n;
+}
+
 /* Make room for VL_READ_CHUNK more bytes, compacting consumed bytes first. */
 static int reader_reserve(struct vl_reader *r)
 {

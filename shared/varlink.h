@@ -57,6 +57,14 @@ int vl_reader_next(struct vl_reader *r, json_object **ret, int *fds, size_t *n_f
 /* True when a partial message is buffered (bytes with no NUL yet). */
 bool vl_reader_has_partial(const struct vl_reader *r);
 
+/*
+ * Every fd the reader holds for messages not yet returned, of whatever control message
+ * it came in (the daemon counts them against its fd budget until they are closed).
+ */
+size_t vl_reader_held_fds(const struct vl_reader *r);
+/* Close the n fds received last (n_fds_dropped counts them): refused, not lost. */
+void vl_reader_drop_fds(struct vl_reader *r, size_t n);
+
 /* Serialise a message, NUL terminator included in *ret_len. Caller frees. */
 char *vl_serialize(json_object *msg, size_t *ret_len);
 

@@ -92,8 +92,9 @@ static void test_nofile(void)
 	snprintf(limited, sizeof(limited), "prlimit --nofile=%d:%d %s", NOFILE, NOFILE,
 		 wrapper ? wrapper : "");
 	setenv("SHMD_TEST_WRAPPER", limited, 1);
-	/* The daemon reserves fds for its connections: keep that reserve small here. */
-	itest_start(&d, (const char *const[]){ "--max-connections", "16", NULL });
+	/* The daemon reserves fds for its connections: keep that reserve small here (all ours). */
+	itest_start(&d, (const char *const[]){ "--max-connections", "16",
+					       "--max-connections-per-uid", "16", NULL });
 	int conn = itest_connect(&d);
 	_cleanup_json_ json_object *s = call(conn, IFACE "Status", NULL);
 	int64_t max = jint(s, "parameters.limits.maxRegions");

@@ -53,6 +53,10 @@ int main(void)
 	refuses("8E", -ERANGE);
 	refuses("9223372036854775808", -ERANGE);
 	refuses("99999999999999999999999", -ERANGE);
+	/* 20 digits just past UINT64_MAX: accumulating them would wrap to 3, 0 and 2^63 + ... */
+	refuses("18446744073709551619", -ERANGE);
+	refuses("18446744073709551616", -ERANGE);
+	refuses("100000000000000000000", -ERANGE);
 	formats(0, "0");
 	formats(1023, "1023");
 	formats(1024, "1.0K");
