@@ -17,7 +17,7 @@ static const struct shmctl_cmd commands[] = {
 	  " -m, --mode MODE        permission bits in octal (default 0600)\n"
 	  " -f, --fixed            seal grow and shrink: the size can never change\n"
 	  " -s, --seal LIST        seals to apply at creation (seal,shrink,grow,write,\n"
-	  "                        future-write,exec)\n"
+	  "                        future_write,exec)\n"
 	  " -e, --open-existing    succeed if the region exists (its size and mode are kept)\n" },
 	{ "open", cmd_open, "NAME", "open a region and print its details",
 	  "     --ro               open read-only\n" },
@@ -29,7 +29,7 @@ static const struct shmctl_cmd commands[] = {
 	{ "mv", cmd_mv, "OLD NEW", "rename a region",
 	  "     --replace          replace a region called NEW\n" },
 	{ "rm", cmd_rm, "NAME...", "remove regions", NULL },
-	{ "seal", cmd_seal, "NAME SEALS", "add seals (seal,shrink,grow,write,future-write,exec)",
+	{ "seal", cmd_seal, "NAME SEALS", "add seals (seal,shrink,grow,write,future_write,exec)",
 	  NULL },
 	{ "chmod", cmd_chmod, "MODE NAME", "change the permission bits (octal)", NULL },
 	{ "chown", cmd_chown, "USER[:GROUP] NAME", "change owner and/or group (or :GROUP)", NULL },

@@ -266,7 +266,7 @@ int parse_seals_arg(const char *arg, unsigned *ret)
 {
 	if (seals_from_list(arg, ret) < 0)
 		return shmctl_usage_error("invalid seals '%s': expected a comma-separated list of "
-					  "seal, shrink, grow, write, future-write, exec",
+					  "seal, shrink, grow, write, future_write, exec (future-write also accepted)",
 					  arg);
 	return 0;
 }

@@ -146,3 +146,15 @@ ctl\\x01\\xffbyte
 	run shmctl stat "ünïcode" --json
 	jq -e '.name == "ünïcode"' <<<"$output"
 }
+
+@test "create: help, errors and completion spell seals as ls and stat print them (future_write)" {
+	run shmctl create --help
+	assert_output --partial "future_write"
+	refute_output --partial "future-write"
+	run shmctl --help
+	refute_output --partial "future-write"
+	run shmctl create s 4K --seal bogus
+	assert_failure 2
+	assert_output --partial "future_write"
+	grep -q "seals='.* future_write " "$SHMD_SRCDIR/client/shmctl.bash-completion"
+}
