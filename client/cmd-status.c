@@ -38,6 +38,10 @@ static json_object *status_json(const struct shmd_status *st)
 			       json_object_new_int64((int64_t)shmd_status_get_regions(st)));
 	json_object_object_add(obj, "totalSize",
 			       json_object_new_int64((int64_t)shmd_status_get_total_size(st)));
+	/* The daemon's sum stops at INT64_MAX. */
+	json_object_object_add(obj, "totalSizeCapped",
+			       json_object_new_boolean(shmd_status_get_total_size(st) >=
+						       (uint64_t)INT64_MAX));
 	json_object_object_add(obj, "connections",
 			       json_object_new_int64((int64_t)shmd_status_get_connections(st)));
 	json_object_object_add(obj, "started", json_object_new_string(started));
@@ -70,6 +74,18 @@ static void print_size_line(const struct shmctl *s, const char *label, uint64_t 
 		printf("%-*s %s\n", LABEL_WIDTH, label, size_format(v, buf, sizeof(buf)));
 }
 
+/* The daemon adds sizes up to INT64_MAX and stops there: say so rather than print a false sum. */
+static void print_total_size(const struct shmctl *s, uint64_t total)
+{
+	if (total < (uint64_t)INT64_MAX) {
+		print_size_line(s, "Total size:", total);
+		return;
+	}
+	printf("%-*s %s%s (capped: the daemon counts at most 8E minus one byte)\n", LABEL_WIDTH,
+	       "Total size:", s->bytes ? "" : "at least ",
+	       s->bytes ? "9223372036854775807" : "8.0E");
+}
+
 static void print_usec_line(const char *label, uint64_t usec)
 {
 	if (usec == 0)
@@ -95,7 +111,7 @@ static void status_print_human(const struct shmctl *s, const struct shmd_status 
 	printf("%-*s %s\n", LABEL_WIDTH, "Started:", started ? started : "-");
 	printf("%-*s %llu\n", LABEL_WIDTH,
 	       "Regions:", (unsigned long long)shmd_status_get_regions(st));
-	print_size_line(s, "Total size:", shmd_status_get_total_size(st));
+	print_total_size(s, shmd_status_get_total_size(st));
 	printf("%-*s %llu\n", LABEL_WIDTH,
 	       "Connections:", (unsigned long long)shmd_status_get_connections(st));
 	for (size_t i = 0; i < ELEMENTSOF(limit_names); i++) {

@@ -22,6 +22,9 @@ int shmctl_exit_status(int r)
 	switch (-r) {
 	case 0:
 		return SHMCTL_EXIT_OK;
+	case EINVAL:
+		/* The daemon's InvalidParameter: a bad size, mode or name, as our own checks say. */
+		return SHMCTL_EXIT_USAGE;
 	case ENOENT:
 		return SHMCTL_EXIT_NOT_FOUND;
 	case EACCES:
@@ -234,11 +237,17 @@ int parse_size_arg(const char *arg, const char *what, uint64_t *ret)
 	if (r == -EINVAL && arg[0] == '-' && size_parse(arg + 1, &unused) != -EINVAL)
 		return shmctl_usage_error("invalid %s '%s': must not be negative", what, arg);
 	if (r == -ERANGE)
-		return shmctl_usage_error("invalid %s '%s': too large", what, arg);
-	if (r < 0)
-		return shmctl_usage_error("invalid %s '%s': expected a number of bytes with an "
-					  "optional K, M, G, T, P or E suffix",
+		return shmctl_usage_error("invalid %s '%s': out of range (0 to 9223372036854775807 "
+					  "bytes, 8E minus one byte)",
 					  what, arg);
+	if (r == -EDOM)
+		return shmctl_usage_error("invalid %s '%s': not a whole number of bytes", what,
+					  arg);
+	if (r < 0)
+		return shmctl_usage_error(
+			"invalid %s '%s': expected a number of bytes with an "
+			"optional K, M, G, T, P or E suffix, or 0x and hex digits",
+			what, arg);
 	return 0;
 }
 
@@ -265,9 +274,10 @@ int parse_mode_arg(const char *arg, mode_t *ret)
 int parse_seals_arg(const char *arg, unsigned *ret)
 {
 	if (seals_from_list(arg, ret) < 0)
-		return shmctl_usage_error("invalid seals '%s': expected a comma-separated list of "
-					  "seal, shrink, grow, write, future_write, exec (future-write also accepted)",
-					  arg);
+		return shmctl_usage_error(
+			"invalid seals '%s': expected a comma-separated list of "
+			"seal, shrink, grow, write, future_write, exec (future-write also accepted)",
+			arg);
 	return 0;
 }
 

@@ -74,7 +74,7 @@ c 0444 r--r--r--"
 	assert_failure 2
 	run shmctl create x 99999999999E
 	assert_failure 2
-	assert_output --partial "too large"
+	assert_output --partial "out of range (0 to 9223372036854775807 bytes"
 	run shmctl create x 4K --mode 0755
 	assert_failure 2
 	assert_output --partial "invalid mode '0755'"
@@ -157,4 +157,52 @@ ctl\\x01\\xffbyte
 	assert_failure 2
 	assert_output --partial "future_write"
 	grep -q "seals='.* future_write " "$SHMD_SRCDIR/client/shmctl.bash-completion"
+}
+
+@test "create: a fraction of a byte is a usage error; 1.5K is whole" {
+	run shmctl create frac 1.5
+	assert_failure 2
+	assert_output --partial "invalid size '1.5': not a whole number of bytes"
+	run shmctl create frac 1.3K
+	assert_failure 2
+	run shmctl stat frac
+	assert_failure 3
+	shmctl create whole 1.5K
+	run shmctl stat whole -o SIZE --bytes --noheadings
+	assert_output "1536"
+}
+
+@test "create, write, read: hexadecimal sizes and offsets" {
+	shmctl create hex 0x200000
+	run shmctl stat hex -o SIZE --bytes --noheadings
+	assert_output "2097152"
+	printf abc | shmctl write hex --offset 0x1FFFFD
+	run shmctl read hex --offset 0x1ffffd --length 0x3
+	assert_output "abc"
+	run shmctl create bad 0x1K
+	assert_failure 2
+	assert_output --partial "or 0x and hex digits"
+}
+
+@test "create: INT64_MAX is the largest size; one more is a usage error stating the range" {
+	shmctl create max 9223372036854775807
+	run shmctl stat max -o SIZE --bytes --noheadings
+	assert_output "9223372036854775807"
+	run shmctl create over 9223372036854775808
+	assert_failure 2
+	assert_output --partial "out of range (0 to 9223372036854775807 bytes"
+	run shmctl create over 8E
+	assert_failure 2
+	shmctl create small 4K
+	shmctl resize small 0x7fffffffffffffff
+	run shmctl status
+	assert_line --regexp "^Total size: +at least 8.0E \(capped: the daemon counts at most 8E minus one byte\)$"
+	run shmctl status --json
+	jq -e '.totalSizeCapped == true and .totalSize == 9223372036854775807' <<<"$output"
+	shmctl rm max
+	run shmctl status --json
+	jq -e '.totalSizeCapped == true' <<<"$output"
+	shmctl rm small
+	run shmctl status --json
+	jq -e '.totalSizeCapped == false and .totalSize == 0' <<<"$output"
 }
