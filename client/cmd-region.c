@@ -10,6 +10,7 @@
 #include "name.h"
 #include "output.h"
 #include "shmctl.h"
+#include "size.h"
 
 /* Exactly n arguments after the options, else a usage error. */
 int expect_args(const struct shmctl *s, int argc, int n)
@@ -50,6 +51,25 @@ int parse_global_only(struct shmctl *s, int argc, char *argv[])
 	return SHMCTL_OPT_CONTINUE;
 }
 
+/* Like ipcmk(1): say what was made (or found, with --open-existing), one line. */
+static int print_created(const struct shmctl *s, const struct shmd_region *region, bool created)
+{
+	_cleanup_free_ char *escaped = name_escape(shmd_region_get_name(region));
+	uint64_t size = shmd_region_get_size(region);
+	char buf[SIZE_FORMAT_MAX];
+
+	if (!escaped)
+		return shmctl_fail_errno(-ENOMEM, "cannot print");
+	if (s->bytes)
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)size);
+	else
+		size_format(size, buf, sizeof(buf));
+	printf("%s region '%s': id %llu, size %s, mode %04o\n", created ? "created" : "existing",
+	       escaped, (unsigned long long)shmd_region_get_id(region), buf,
+	       (unsigned)shmd_region_get_mode(region));
+	return 0;
+}
+
 int cmd_create(struct shmctl *s, int argc, char *argv[])
 {
 	static const struct option options[] = {
@@ -57,17 +77,18 @@ int cmd_create(struct shmctl *s, int argc, char *argv[])
 		{ "fixed", no_argument, NULL, 'f' },
 		{ "seal", required_argument, NULL, 's' },
 		{ "open-existing", no_argument, NULL, 'e' },
+		{ "quiet", no_argument, NULL, 'q' },
 		SHMCTL_GLOBAL_LONGOPTS,
 		{},
 	};
-	static const char shortopts[] = SHMCTL_GLOBAL_SHORTOPTS "m:fs:e";
+	static const char shortopts[] = SHMCTL_GLOBAL_SHORTOPTS "m:fs:eq";
 	_cleanup_region_ struct shmd_region *region = NULL;
 	_cleanup_json_ json_object *extra = NULL;
 	_cleanup_free_ char **args = NULL;
 	unsigned flags = 0, seals = 0;
 	mode_t mode = 0600;
 	uint64_t size;
-	bool created;
+	bool created, quiet = false;
 	int c, r;
 
 	/* "create NAME -1" reaches parse_size_arg(), not getopt's "invalid option -- '1'". */
@@ -87,6 +108,9 @@ int cmd_create(struct shmctl *s, int argc, char *argv[])
 			break;
 		case 'e':
 			flags |= SHMD_CREATE_OPEN_EXISTING;
+			continue;
+		case 'q':
+			quiet = true;
 			continue;
 		default:
 			r = shmctl_global_option(s, c, optarg);
@@ -113,7 +137,7 @@ int cmd_create(struct shmctl *s, int argc, char *argv[])
 	if (r < 0)
 		return shmctl_fail(s, r, "create", argv[0]);
 	if (!s->json)
-		return 0;
+		return quiet ? 0 : print_created(s, region, created);
 	extra = json_object_new_object();
 	if (!extra)
 		return shmctl_fail_errno(-ENOMEM, "cannot print");

@@ -59,10 +59,28 @@ c 0444 r--r--r--"
 	jq -e '.createdNow == true and .size == 8192 and .name == "fresh" and (.created|type=="string")' <<<"$output"
 }
 
-@test "create: silent without --json" {
-	run shmctl create quiet 4K
+@test "create: prints what it made (like ipcmk), -q for nothing" {
+	run shmctl create made 1.5K --mode 0640
+	assert_success
+	assert_output --regexp "^created region 'made': id [0-9]+, size 1.5K, mode 0640$"
+	run shmctl create made 4K -e --bytes
+	assert_output --regexp "^existing region 'made': id [0-9]+, size 1536, mode 0640$"
+	run shmctl create quiet 4K -q
 	assert_success
 	assert_output ""
+	run shmctl create quiet2 4K --quiet -e
+	assert_output ""
+	run shmctl create $'new\nline' 4K
+	assert_output --partial "created region 'new\\x0aline': id "
+}
+
+@test "create: a leading '/' (the shm_open habit) is named, with the POSIX rule" {
+	run shmctl create /myshm 1K
+	assert_failure 2
+	assert_line --index 0 "shmctl: invalid name '/myshm': starts with '/' (shmd names are not paths: drop the leading '/' that shm_open(3) names have)"
+	run shmctl ls /vm1/
+	assert_failure 2
+	assert_output --partial "starts with '/'"
 }
 
 @test "create: bad size, mode, seal or name is a usage error (exit 2)" {
@@ -115,9 +133,9 @@ c 0444 r--r--r--"
 	assert_failure 2
 	assert_line --index 0 "shmctl: invalid size '-1': must not be negative"
 	# Not a number after the dash: an option getopt does not know, as before.
-	run shmctl create x -q
+	run shmctl create x -z
 	assert_failure 2
-	assert_output --partial "invalid option -- 'q'"
+	assert_output --partial "invalid option -- 'z'"
 	# Options before, between and after the operands, and --help, still work.
 	run shmctl create x -1 --help
 	assert_success
