@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "macro.h"
 #include "name.h"
@@ -298,29 +300,143 @@ int cmd_mv(struct shmctl *s, int argc, char *argv[])
 	return changed(s, region);
 }
 
-int cmd_rm(struct shmctl *s, int argc, char *argv[])
+/* Remove one name; with force a missing region is no error (rm -f). 0 or the exit status. */
+static int rm_one(struct shmctl *s, const char *name, bool force)
 {
+	int r = parse_name(name, false);
+	if (r)
+		return r;
+	r = shmd_delete(s->ctx, name);
+	if (r == -ENOENT && force && shmd_ctx_get_error_name(s->ctx))
+		return 0;
+	return r < 0 ? shmctl_fail(s, r, "remove", name) : 0;
+}
+
+/* The names under prefix, in the daemon's order. 0 and *ret_names (n), or the exit status. */
+static int rm_collect(struct shmctl *s, const char *prefix, char ***ret_names, size_t *ret_n)
+{
+	_cleanup_(shmd_list_freep) struct shmd_list *list = NULL;
+	_cleanup_(strv_freep) char **names = NULL;
+	size_t n = 0;
+	int r;
+
+	r = shmd_list(s->ctx, prefix, &list);
+	if (r < 0)
+		return shmctl_fail(s, r, "list", prefix);
+	for (;;) {
+		_cleanup_region_ struct shmd_region *region = NULL;
+		r = shmd_list_next(list, &region);
+		if (r < 0)
+			return shmctl_fail(s, r, "list", prefix);
+		if (r == 0)
+			break;
+		char **grown = realloc(names, (n + 2) * sizeof(char *));
+		if (!grown)
+			return shmctl_fail_errno(-ENOMEM, "cannot list");
+		names = grown;
+		names[n] = strdup(shmd_region_get_name(region));
+		names[n + 1] = NULL;
+		if (!names[n])
+			return shmctl_fail_errno(-ENOMEM, "cannot list");
+		n++;
+	}
+	*ret_names = TAKE_PTR(names);
+	*ret_n = n;
+	return 0;
+}
+
+/*
+ * The confirmation rule of "rm --prefix": --yes skips it; on a terminal we ask; a script
+ * (stdin not a terminal) must say --yes, so that a bad prefix in a script removes nothing.
+ * 0 to go on, else the exit status.
+ */
+static int rm_confirm(const char *prefix, size_t n)
+{
+	_cleanup_free_ char *escaped = name_escape(prefix);
+	char answer[16];
+
+	if (!isatty(STDIN_FILENO))
+		return shmctl_usage_error("rm: refusing to remove %zu region%s under '%s' without "
+					  "--yes (standard input is not a terminal)",
+					  n, n == 1 ? "" : "s", escaped ? escaped : "");
+	fprintf(stderr, "shmctl: remove %zu region%s under '%s'? [y/N] ", n, n == 1 ? "" : "s",
+		escaped ? escaped : "");
+	if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y')) {
+		fputs("shmctl: nothing removed\n", stderr);
+		return SHMCTL_EXIT_FAILURE;
+	}
+	return 0;
+}
+
+static int rm_prefix(struct shmctl *s, const char *prefix, bool yes)
+{
+	_cleanup_(strv_freep) char **names = NULL;
+	size_t n = 0;
 	int status = 0, r;
 
-	r = parse_global_only(s, argc, argv);
-	if (r != SHMCTL_OPT_CONTINUE)
+	r = rm_collect(s, prefix, &names, &n);
+	if (r)
 		return r;
+	if (n == 0)
+		return 0;
+	if (!yes) {
+		r = rm_confirm(prefix, n);
+		if (r)
+			return r;
+	}
+	/* Removed meanwhile by someone else: not our failure (as with -f). */
+	for (size_t i = 0; i < n; i++) {
+		r = rm_one(s, names[i], true);
+		if (r && !status)
+			status = r;
+	}
+	return status;
+}
+
+int cmd_rm(struct shmctl *s, int argc, char *argv[])
+{
+	enum {
+		OPT_PREFIX = OPT_CMD_FIRST,
+	};
+	static const struct option options[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ "prefix", required_argument, NULL, OPT_PREFIX },
+		{ "all", no_argument, NULL, 'a' },
+		{ "yes", no_argument, NULL, 'y' },
+		SHMCTL_GLOBAL_LONGOPTS,
+		{},
+	};
+	const char *prefix = NULL;
+	bool force = false, yes = false;
+	int status = 0, c, r;
+
+	while ((c = getopt_long(argc, argv, SHMCTL_GLOBAL_SHORTOPTS "fay", options, NULL)) != -1) {
+		if (c == 'f')
+			force = true;
+		else if (c == 'y')
+			yes = true;
+		else if (c == OPT_PREFIX || c == 'a')
+			prefix = c == 'a' ? "" : optarg;
+		else if ((r = shmctl_global_option(s, c, optarg)) != SHMCTL_OPT_CONTINUE)
+			return r < 0 ? SHMCTL_EXIT_USAGE : r;
+	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 1)
+	if (prefix && argc > 0)
+		return shmctl_usage_error("rm: give names or --prefix/--all, not both");
+	if (!prefix && argc < 1)
 		return shmctl_usage_error("rm: missing argument (NAME...)");
+	if (prefix && (r = parse_name(prefix, true)))
+		return r;
 
 	r = shmctl_connect(s);
 	if (r)
 		return r;
+	if (prefix)
+		return rm_prefix(s, prefix, yes);
 	/* Like rm(1) and ipcrm(1): go on past a failure, and report the first one's status. */
 	for (int i = 0; i < argc; i++) {
-		r = parse_name(argv[i], false);
-		if (!r) {
-			r = shmd_delete(s->ctx, argv[i]);
-			if (r < 0)
-				r = shmctl_fail(s, r, "remove", argv[i]);
-		}
+		r = rm_one(s, argv[i], force);
 		if (r && !status)
 			status = r;
 	}

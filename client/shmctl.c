@@ -29,7 +29,12 @@ static const struct shmctl_cmd commands[] = {
 	  " -f, --force            allow shrinking (mappings past the end get SIGBUS)\n" },
 	{ "mv", cmd_mv, "OLD NEW", "rename a region",
 	  "     --replace          replace a region called NEW\n" },
-	{ "rm", cmd_rm, "NAME...", "remove regions", NULL },
+	{ "rm", cmd_rm, "NAME... | --prefix PREFIX | --all", "remove regions",
+	  " -f, --force            a missing region is not an error\n"
+	  "     --prefix PREFIX    remove every region whose name starts with PREFIX\n"
+	  " -a, --all              remove every region (--prefix '')\n"
+	  " -y, --yes              do not ask (needed with --prefix/--all when standard\n"
+	  "                        input is not a terminal)\n" },
 	{ "seal", cmd_seal, "NAME SEALS", "add seals (seal,shrink,grow,write,future_write,exec)",
 	  NULL },
 	{ "chmod", cmd_chmod, "MODE NAME", "change the permission bits (octal)", NULL },

@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/types.h>
 
 #include "shmd.h"
@@ -118,6 +119,19 @@ static inline void shmd_region_unrefp(struct shmd_region **r)
 	shmd_region_unref(*r);
 }
 #define _cleanup_region_ __attribute__((cleanup(shmd_region_unrefp)))
+
+static inline void shmd_list_freep(struct shmd_list **l)
+{
+	shmd_list_free(*l);
+}
+
+/* A NULL-terminated array of strings, each freed with it. */
+static inline void strv_freep(char ***v)
+{
+	for (char **p = *v; p && *p; p++)
+		free(*p);
+	free(*v);
+}
 
 /* Commands (client/cmd-*.c). */
 int cmd_create(struct shmctl *s, int argc, char *argv[]);
