@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "macro.h"
@@ -72,14 +73,49 @@ static int print_created(const struct shmctl *s, const struct shmd_region *regio
 	return 0;
 }
 
+/*
+ * create --from FILE: the region gets the file's size and content. Seals come after the load
+ * (a write seal would forbid it); if the load fails, the region just made is removed again.
+ * 0 and *ret_region, or the exit status.
+ */
+static int create_from(struct shmctl *s, const char *name, const char *path, mode_t mode,
+		       unsigned flags, unsigned seals, struct shmd_region **ret_region)
+{
+	_cleanup_close_ int file = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), fd = -1;
+	struct stat st;
+	int r;
+
+	if (file < 0 || fstat(file, &st) < 0)
+		return shmctl_fail_errno(-errno, "cannot open '%s'", path);
+	if (!S_ISREG(st.st_mode))
+		return shmctl_usage_error("create: '%s' is not a regular file", path);
+	r = shmd_create(s->ctx, name, (uint64_t)st.st_size, mode, flags, 0, &fd, NULL, NULL);
+	if (r < 0)
+		return shmctl_fail(s, r, "create", name);
+	r = copy_range(file, 0, fd, 0, (uint64_t)st.st_size);
+	if (r < 0) {
+		int status = shmctl_fail_errno(r == -ENODATA ? -EIO : r, "cannot load '%s'", path);
+		(void)shmd_delete(s->ctx, name);
+		return status;
+	}
+	if (seals && (r = shmd_seal(s->ctx, name, seals)) < 0)
+		return shmctl_fail(s, r, "seal", name);
+	r = shmd_stat(s->ctx, name, ret_region);
+	return r < 0 ? shmctl_fail(s, r, "stat", name) : 0;
+}
+
 int cmd_create(struct shmctl *s, int argc, char *argv[])
 {
+	enum {
+		OPT_FROM = OPT_CMD_FIRST,
+	};
 	static const struct option options[] = {
 		{ "mode", required_argument, NULL, 'm' },
 		{ "fixed", no_argument, NULL, 'f' },
 		{ "seal", required_argument, NULL, 's' },
 		{ "open-existing", no_argument, NULL, 'e' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "from", required_argument, NULL, OPT_FROM },
 		SHMCTL_GLOBAL_LONGOPTS,
 		{},
 	};
@@ -88,9 +124,10 @@ int cmd_create(struct shmctl *s, int argc, char *argv[])
 	_cleanup_json_ json_object *extra = NULL;
 	_cleanup_free_ char **args = NULL;
 	unsigned flags = 0, seals = 0;
+	const char *from = NULL;
 	mode_t mode = 0600;
-	uint64_t size;
-	bool created, quiet = false;
+	uint64_t size = 0;
+	bool created = true, quiet = false;
 	int c, r;
 
 	/* "create NAME -1" reaches parse_size_arg(), not getopt's "invalid option -- '1'". */
@@ -114,6 +151,9 @@ int cmd_create(struct shmctl *s, int argc, char *argv[])
 		case 'q':
 			quiet = true;
 			continue;
+		case OPT_FROM:
+			from = optarg;
+			continue;
 		default:
 			r = shmctl_global_option(s, c, optarg);
 			if (r == SHMCTL_OPT_CONTINUE)
@@ -125,19 +165,28 @@ int cmd_create(struct shmctl *s, int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	r = expect_name_args(s, argc, argv, 2);
+	if (from && (flags & SHMD_CREATE_OPEN_EXISTING))
+		return shmctl_usage_error("create: --from makes a new region; it cannot be "
+					  "combined with --open-existing");
+	if (from && argc == 2)
+		return shmctl_usage_error(
+			"create: --from takes the size from the file; give no SIZE");
+	r = expect_name_args(s, argc, argv, from ? 1 : 2);
 	if (r)
 		return r;
-	r = parse_size_arg(argv[1], "size", &size);
-	if (r)
+	if (!from && (r = parse_size_arg(argv[1], "size", &size)))
 		return r;
 
 	r = shmctl_connect(s);
 	if (r)
 		return r;
-	r = shmd_create(s->ctx, argv[0], size, mode, flags, seals, NULL, &region, &created);
-	if (r < 0)
-		return shmctl_fail(s, r, "create", argv[0]);
+	if (from)
+		r = create_from(s, argv[0], from, mode, flags, seals, &region);
+	else if ((r = shmd_create(s->ctx, argv[0], size, mode, flags, seals, NULL, &region,
+				  &created)) < 0)
+		r = shmctl_fail(s, r, "create", argv[0]);
+	if (r)
+		return r;
 	if (!s->json)
 		return quiet ? 0 : print_created(s, region, created);
 	extra = json_object_new_object();

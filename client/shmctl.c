@@ -13,13 +13,14 @@
 #include "shmctl.h"
 
 static const struct shmctl_cmd commands[] = {
-	{ "create", cmd_create, "NAME SIZE", "create a region",
+	{ "create", cmd_create, "NAME SIZE | NAME --from FILE", "create a region",
 	  " -m, --mode MODE        permission bits in octal (default 0600)\n"
 	  " -f, --fixed            seal grow and shrink: the size can never change\n"
 	  " -s, --seal LIST        seals to apply at creation (seal,shrink,grow,write,\n"
 	  "                        future_write,exec)\n"
 	  " -e, --open-existing    succeed if the region exists (its size and mode are kept)\n"
-	  " -q, --quiet            print nothing on success\n" },
+	  " -q, --quiet            print nothing on success\n"
+	  "     --from FILE        size and content from FILE (no SIZE argument)\n" },
 	{ "open", cmd_open, "NAME", "open a region and print its details",
 	  "     --ro               open read-only\n" },
 	{ "ls", cmd_ls, "[PREFIX]", "list regions (alias: list)", NULL },
@@ -45,7 +46,8 @@ static const struct shmctl_cmd commands[] = {
 	  "     --ro               open the regions read-only\n"
 	  "     --fd N             first fd number (default 3)\n" },
 	{ "write", cmd_write, "NAME", "copy stdin into a region",
-	  "     --offset N         start at byte N (default 0)\n" },
+	  "     --offset N         start at byte N (default 0)\n"
+	  "     --grow             grow the region if the data passes its end\n" },
 	{ "read", cmd_read, "NAME", "copy a region to stdout",
 	  "     --offset N         start at byte N (default 0)\n"
 	  "     --length N         copy at most N bytes (default: to the end)\n" },

@@ -133,6 +133,12 @@ static inline void strv_freep(char ***v)
 	free(*v);
 }
 
+/*
+ * Copy len bytes from src at src_off to dst at dst_off (copy_file_range(2), else pread/pwrite).
+ * 0, -ENODATA if src ends early, or -errno.
+ */
+int copy_range(int src, uint64_t src_off, int dst, uint64_t dst_off, uint64_t len);
+
 /* Commands (client/cmd-*.c). */
 int cmd_create(struct shmctl *s, int argc, char *argv[]);
 int cmd_open(struct shmctl *s, int argc, char *argv[]);
