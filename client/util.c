@@ -339,6 +339,15 @@ int parse_owner_arg(const char *arg, uid_t *ret_uid, gid_t *ret_gid)
 		r = parse_id(colon + 1, true, &gid);
 		if (r)
 			return r;
+	} else if (colon && copy[0] != '\0') {
+		/* "USER:" means USER's login group, as with chown(1). */
+		struct passwd *pw = getpwuid((uid_t)uid);
+		if (!pw)
+			return shmctl_usage_error(
+				"invalid owner '%s': user %u has no passwd entry, "
+				"so no login group; give USER:GROUP",
+				arg, uid);
+		gid = pw->pw_gid;
 	}
 	*ret_uid = (uid_t)uid;
 	*ret_gid = (gid_t)gid;

@@ -246,3 +246,22 @@ vm10/ram"
 	run shmctl stat vm1/ram
 	assert_failure 3
 }
+
+@test "chown USER: sets USER's login group too, like chown(1)" {
+	require_root
+	shmctl create o 4K
+	shmctl chown 0:100 o
+	run shmctl chown root: o --json
+	assert_success
+	jq -e '.uid == 0 and .gid == 0' <<<"$output"
+	run shmctl chown nobody: o --json
+	jq -e --argjson gid "$(id -g nobody)" '.uid == 65534 and .gid == $gid' <<<"$output"
+	run shmctl chown 0: o --json
+	jq -e '.uid == 0 and .gid == 0' <<<"$output"
+	# A uid without a passwd entry has no login group: say so, change nothing.
+	run shmctl chown 54321: o
+	assert_failure 2
+	assert_output --partial "user 54321 has no passwd entry"
+	run shmctl stat o --json
+	jq -e '.uid == 0 and .gid == 0' <<<"$output"
+}
