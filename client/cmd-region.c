@@ -349,16 +349,20 @@ int cmd_mv(struct shmctl *s, int argc, char *argv[])
 	return changed(s, region);
 }
 
-/* Remove one name; with force a missing region is no error (rm -f). 0 or the exit status. */
-static int rm_one(struct shmctl *s, const char *name, bool force)
+/* Remove one region; with force a missing region is no error (rm -f). 0 or the exit status. */
+static int rm_delete(struct shmctl *s, const char *name, bool force)
 {
-	int r = parse_name(name, false);
-	if (r)
-		return r;
-	r = shmd_delete(s->ctx, name);
+	int r = shmd_delete(s->ctx, name);
 	if (r == -ENOENT && force && shmd_ctx_get_error_name(s->ctx))
 		return 0;
 	return r < 0 ? shmctl_fail(s, r, "remove", name) : 0;
+}
+
+/* rm_delete() of a name argument, escapes and all. */
+static int rm_one(struct shmctl *s, char *name, bool force)
+{
+	int r = parse_name(name, false);
+	return r ? r : rm_delete(s, name, force);
 }
 
 /* The names under prefix, in the daemon's order. 0 and *ret_names (n), or the exit status. */
@@ -435,7 +439,7 @@ static int rm_prefix(struct shmctl *s, const char *prefix, bool yes)
 	}
 	/* Removed meanwhile by someone else: not our failure (as with -f). */
 	for (size_t i = 0; i < n; i++) {
-		r = rm_one(s, names[i], true);
+		r = rm_delete(s, names[i], true);
 		if (r && !status)
 			status = r;
 	}
@@ -455,7 +459,8 @@ int cmd_rm(struct shmctl *s, int argc, char *argv[])
 		SHMCTL_GLOBAL_LONGOPTS,
 		{},
 	};
-	const char *prefix = NULL;
+	static char all[] = "";
+	char *prefix = NULL;
 	bool force = false, yes = false;
 	int status = 0, c, r;
 
@@ -465,7 +470,7 @@ int cmd_rm(struct shmctl *s, int argc, char *argv[])
 		else if (c == 'y')
 			yes = true;
 		else if (c == OPT_PREFIX || c == 'a')
-			prefix = c == 'a' ? "" : optarg;
+			prefix = c == 'a' ? all : optarg;
 		else if ((r = shmctl_global_option(s, c, optarg)) != SHMCTL_OPT_CONTINUE)
 			return r < 0 ? SHMCTL_EXIT_USAGE : r;
 	}
@@ -496,8 +501,7 @@ int cmd_rm(struct shmctl *s, int argc, char *argv[])
  * The shape of seal, chmod and chown: parse globals, two arguments, one call, print with --json.
  * SHMCTL_OPT_CONTINUE to go on, else the exit status.
  */
-static int set_common(struct shmctl *s, int argc, char *argv[], const char **ret_arg,
-		      const char **ret_name)
+static int set_common(struct shmctl *s, int argc, char *argv[], char **ret_arg, char **ret_name)
 {
 	/* Only the array is copied: the strings returned stay the caller's. */
 	_cleanup_free_ char **args = NULL;
@@ -536,7 +540,7 @@ static int stat_and_print(struct shmctl *s, const char *name)
 
 int cmd_seal(struct shmctl *s, int argc, char *argv[])
 {
-	const char *name = NULL, *list = NULL;
+	char *name = NULL, *list = NULL;
 	unsigned seals;
 	int r;
 
@@ -560,7 +564,7 @@ int cmd_seal(struct shmctl *s, int argc, char *argv[])
 
 int cmd_chmod(struct shmctl *s, int argc, char *argv[])
 {
-	const char *arg = NULL, *name = NULL;
+	char *arg = NULL, *name = NULL;
 	mode_t mode;
 	int r;
 
@@ -583,7 +587,7 @@ int cmd_chmod(struct shmctl *s, int argc, char *argv[])
 
 int cmd_chown(struct shmctl *s, int argc, char *argv[])
 {
-	const char *arg = NULL, *name = NULL;
+	char *arg = NULL, *name = NULL;
 	uid_t uid;
 	gid_t gid;
 	int r;

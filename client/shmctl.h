@@ -91,7 +91,8 @@ int shmctl_exit_status(int r);
 int shmctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Argument parsers: 0 on success, else they report and return SHMCTL_EXIT_USAGE. */
-int parse_name(const char *arg, bool is_prefix);
+/* A name or prefix: "\xNN" escapes (as printed) are decoded in place, then it is checked. */
+int parse_name(char *arg, bool is_prefix);
 int parse_size_arg(const char *arg, const char *what, uint64_t *ret);
 int parse_mode_arg(const char *arg, mode_t *ret);
 int parse_seals_arg(const char *arg, unsigned *ret);

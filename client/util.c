@@ -134,10 +134,47 @@ int shmctl_usage_error(const char *fmt, ...)
 	return SHMCTL_EXIT_USAGE;
 }
 
-int parse_name(const char *arg, bool is_prefix)
+static int hex_digit(char c)
 {
-	const char *reason = name_check(arg, strlen(arg), is_prefix);
+	return isdigit((unsigned char)c)  ? c - '0' :
+	       isxdigit((unsigned char)c) ? tolower((unsigned char)c) - 'a' + 10 :
+					    -1;
+}
+
+/*
+ * Undo name_escape(): "\xNN" (two hex digits) becomes byte NN, in place (never longer); any
+ * other backslash stays as it is. -EINVAL for "\x00" (a name has no NUL byte).
+ */
+static int name_unescape(char *s)
+{
+	char *o = s;
+
+	for (const char *p = s; *p; p++) {
+		int hi, lo;
+		if (p[0] == '\\' && p[1] == 'x' && (hi = hex_digit(p[2])) >= 0 &&
+		    (lo = hex_digit(p[3])) >= 0) {
+			if (hi == 0 && lo == 0)
+				return -EINVAL;
+			*o++ = (char)(hi << 4 | lo);
+			p += 3;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = '\0';
+	return 0;
+}
+
+int parse_name(char *arg, bool is_prefix)
+{
+	const char *reason;
 	_cleanup_free_ char *escaped = NULL;
+
+	/* What ls, stat and the errors print ("new\x0aline") is what a name argument may say. */
+	if (name_unescape(arg) < 0)
+		return shmctl_usage_error("invalid %s '%s': \\x00 would be a NUL byte",
+					  is_prefix ? "prefix" : "name", arg);
+	reason = name_check(arg, strlen(arg), is_prefix);
 
 	if (!reason)
 		return 0;
