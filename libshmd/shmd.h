@@ -251,6 +251,12 @@ bool shmd_status_get_limit(const struct shmd_status *status, const char *name, u
 /* A feature by its wire name ("noexecSeal", "anonVmaName"). */
 bool shmd_status_has_feature(const struct shmd_status *status, const char *name);
 
+/*
+ * The daemon's process ID, or 0 when the daemon is older than 0.2 and did not
+ * say. Since 0.2.
+ */
+pid_t shmd_status_get_pid(const struct shmd_status *status);
+
 /* The library version, e.g. "0.1.0". Since 0.1. */
 const char *shmd_version(void);
 
