@@ -78,7 +78,8 @@ static const char exit_status_help[] =
 
 void shmctl_usage(const struct shmctl *s)
 {
-	printf("Usage:\n shmctl [options] COMMAND [command options] [ARGS]\n\n"
+	printf("Usage:\n shmctl [options] COMMAND [command options] [ARGS]\n"
+	       " shmctl [options]                  (no command: ls)\n\n"
 	       "Manage the named shared-memory regions of shmd.\n\nCommands:\n");
 	for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
 		char synopsis[64];
@@ -175,8 +176,14 @@ int main(int argc, char *argv[])
 		if (r != SHMCTL_OPT_CONTINUE)
 			return r < 0 ? SHMCTL_EXIT_USAGE : r;
 	}
-	if (optind >= argc)
-		return shmctl_usage_error("no command given");
+	if (optind >= argc) {
+		/* No command lists, as lsipc and systemctl do; the global options apply to it. */
+		static char ls_arg[] = "ls";
+		static char *ls_argv[] = { ls_arg, NULL };
+		argc = 1;
+		argv = ls_argv;
+		optind = 0;
+	}
 
 	s.cmd = command_find(argv[optind]);
 	if (!s.cmd)

@@ -37,10 +37,6 @@ load helpers
 }
 
 @test "usage errors exit 2 with the hint" {
-	run shmctl
-	assert_failure 2
-	assert_output "shmctl: no command given
-Try 'shmctl --help' for more information."
 	run shmctl frobnicate
 	assert_failure 2
 	assert_line --index 0 "shmctl: unknown command 'frobnicate'"
@@ -132,5 +128,21 @@ Try 'shmctl --help' for more information."
 		assert_line --index 0 --partial "status: --output, --noheadings and --raw apply to the tables"
 	done
 	run shmctl --raw status
+	assert_failure 2
+}
+
+@test "no command: lists, like lsipc; global options apply" {
+	shmctl create vm1/ram 4K -q
+	shmctl create other 8K -q
+	run shmctl
+	assert_success
+	assert_equal "$output" "$(shmctl ls)"
+	assert_line --index 0 --regexp "^NAME +SIZE"
+	run shmctl -n -r -o NAME,SIZE
+	assert_output "other 8.0K
+vm1/ram 4.0K"
+	run shmctl --json
+	jq -e '.regions | length == 2' <<<"$output"
+	run shmctl --bogus
 	assert_failure 2
 }
