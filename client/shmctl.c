@@ -60,6 +60,7 @@ static const char global_options_help[] =
 	" -J, --json             print JSON\n"
 	" -r, --raw              print unaligned columns, escaping spaces\n"
 	" -n, --noheadings       do not print headings\n"
+	"     --notruncate       do not truncate long names to fit the terminal\n"
 	" -o, --output COLS      columns to print (COL,COL or +COL to add to the defaults)\n"
 	" -b, --bytes            print sizes in bytes\n"
 	" -h, --help             display this help\n"
@@ -139,6 +140,9 @@ int shmctl_global_option(struct shmctl *s, int c, const char *arg)
 		break;
 	case 'b':
 		s->bytes = true;
+		break;
+	case OPT_GLOBAL_NOTRUNCATE:
+		s->notruncate = true;
 		break;
 	case 'S':
 		s->socket = arg;

@@ -30,6 +30,7 @@ struct shmctl {
 	bool raw;
 	bool noheadings;
 	bool bytes;
+	bool notruncate;	      /* --notruncate */
 	const struct shmctl_cmd *cmd; /* the command being run, for its --help */
 	struct shmd_ctx *ctx;
 };
@@ -50,12 +51,15 @@ struct shmctl_cmd {
 enum {
 	/* First value free for command options without a short form. */
 	OPT_CMD_FIRST = 0x100,
+	/* Global options without a short form, out of the commands' way. */
+	OPT_GLOBAL_NOTRUNCATE = 0x1000,
 };
 #define SHMCTL_GLOBAL_SHORTOPTS "hVJrno:bS:"
 #define SHMCTL_GLOBAL_LONGOPTS                                                                     \
 	{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' },                 \
 		{ "json", no_argument, NULL, 'J' }, { "raw", no_argument, NULL, 'r' },             \
 		{ "noheadings", no_argument, NULL, 'n' },                                          \
+		{ "notruncate", no_argument, NULL, OPT_GLOBAL_NOTRUNCATE },                        \
 		{ "output", required_argument, NULL, 'o' }, { "bytes", no_argument, NULL, 'b' },   \
 	{                                                                                          \
 		"socket", required_argument, NULL, 'S'                                             \
