@@ -55,9 +55,16 @@ int shmctl_connect(struct shmctl *s)
 		return shmctl_fail_errno(-ENOMEM, "cannot connect");
 	r = shmd_ctx_connect(s->ctx);
 	if (r < 0) {
-		/* Whatever the reason (no socket, refused, no access to it), the daemon is out of reach. */
+		/*
+		 * Whatever the reason (no socket, refused, no access to it), the daemon is out of
+		 * reach; libshmd says -ECONNREFUSED for all of them, its message ends in the kernel's
+		 * reason ("...: No such file or directory").
+		 */
+		const char *message = shmd_ctx_get_error_message(s->ctx);
+		const char *reason = message ? strrchr(message, ':') : NULL;
+		reason = reason && reason[1] == ' ' && reason[2] ? reason + 2 : strerror(-r);
 		fprintf(stderr, "shmctl: cannot connect to shmd at '%s': %s\n",
-			shmd_ctx_get_socket(s->ctx), strerror(-r));
+			shmd_ctx_get_socket(s->ctx), reason);
 		return SHMCTL_EXIT_NO_DAEMON;
 	}
 	return 0;

@@ -37,12 +37,18 @@
  *   io.shmd.Manager.QuotaExceeded          -EDQUOT
  *   io.shmd.Manager.MessageTooLarge        -EMSGSIZE
  *   io.shmd.Manager.TooManyFileDescriptors -ETOOMANYREFS
- *   io.shmd.Manager.SystemError            the daemon's errno, negated
+ *   io.shmd.Manager.SystemError            the daemon's errno, negated (-EIO if it
+ *                                          is one of the one-meaning errnos below)
  *   org.varlink.service.MethodNotFound     -EOPNOTSUPP
  *   any other error                        -EPROTO
- * Local failures: -ECONNREFUSED / -ENOENT (no daemon at the socket),
- * -ECONNRESET (daemon closed the connection), -EMFILE (a received fd did not
- * fit in the fd table: MSG_CTRUNC), -EPROTO (malformed reply), -ENOMEM.
+ * Local failures: -ECONNREFUSED (no daemon at the socket: no such path,
+ * nothing listening, or no permission to connect; since 0.2, before which a
+ * missing socket was -ENOENT), -ECONNRESET (daemon closed the connection),
+ * -EMFILE (a received fd did not fit in the fd table: MSG_CTRUNC), -EPROTO
+ * (malformed reply), -ENOMEM.
+ * One meaning each (since 0.2): -ENOENT is only NoSuchRegion, -ECONNREFUSED
+ * only "no daemon", -ECONNRESET only "daemon went away", -EEXIST, -EACCES and
+ * -EPERM only RegionExists, PermissionDenied and Sealed.
  */
 #pragma once
 
