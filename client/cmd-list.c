@@ -24,7 +24,7 @@ int cmd_ls(struct shmctl *s, int argc, char *argv[])
 	_cleanup_(tablep) struct table *t = NULL;
 	_cleanup_(listp) struct shmd_list *list = NULL;
 	struct table_format fmt;
-	const char *prefix = NULL;
+	char *prefix = NULL;
 	size_t n_cols = 0;
 	int r;
 

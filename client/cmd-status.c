@@ -22,7 +22,7 @@ static const char *const limit_names[] = {
 };
 static const char *const feature_names[] = { "noexecSeal", "anonVmaName" };
 
-static json_object *status_json(const struct shmd_status *st)
+static json_object *status_json(const struct shmctl *s, const struct shmd_status *st)
 {
 	_cleanup_json_ json_object *obj = json_object_new_object();
 	json_object *limits = json_object_new_object(), *features = json_object_new_object();
@@ -34,10 +34,20 @@ static json_object *status_json(const struct shmd_status *st)
 		return NULL;
 	}
 	json_object_object_add(obj, "version", json_object_new_string(shmd_status_get_version(st)));
+	/* 0 from a daemon too old to say: JSON null, not a pid. */
+	json_object_object_add(obj, "pid",
+			       shmd_status_get_pid(st) > 0 ?
+				       json_object_new_int64(shmd_status_get_pid(st)) :
+				       NULL);
+	json_object_object_add(obj, "socket", json_object_new_string(shmd_ctx_get_socket(s->ctx)));
 	json_object_object_add(obj, "regions",
 			       json_object_new_int64((int64_t)shmd_status_get_regions(st)));
 	json_object_object_add(obj, "totalSize",
 			       json_object_new_int64((int64_t)shmd_status_get_total_size(st)));
+	/* The daemon's sum stops at INT64_MAX. */
+	json_object_object_add(obj, "totalSizeCapped",
+			       json_object_new_boolean(shmd_status_get_total_size(st) >=
+						       (uint64_t)INT64_MAX));
 	json_object_object_add(obj, "connections",
 			       json_object_new_int64((int64_t)shmd_status_get_connections(st)));
 	json_object_object_add(obj, "started", json_object_new_string(started));
@@ -70,6 +80,34 @@ static void print_size_line(const struct shmctl *s, const char *label, uint64_t 
 		printf("%-*s %s\n", LABEL_WIDTH, label, size_format(v, buf, sizeof(buf)));
 }
 
+/* The daemon adds sizes up to INT64_MAX and stops there: say so rather than print a false sum. */
+static void print_total_size(const struct shmctl *s, uint64_t total)
+{
+	if (total < (uint64_t)INT64_MAX) {
+		print_size_line(s, "Total size:", total);
+		return;
+	}
+	printf("%-*s %s%s (capped: the daemon counts at most 8E minus one byte)\n", LABEL_WIDTH,
+	       "Total size:", s->bytes ? "" : "at least ",
+	       s->bytes ? "9223372036854775807" : "8.0E");
+}
+
+/* "3 / 19712 (1%)", like lsipc -g's USED / LIMIT / USE%; the percentage rounds up from 0. */
+static void print_used_line(const struct shmd_status *st, const char *label, uint64_t used,
+			    const char *limit_name)
+{
+	uint64_t max;
+
+	if (!shmd_status_get_limit(st, limit_name, &max) || max == 0) {
+		printf("%-*s %llu\n", LABEL_WIDTH, label, (unsigned long long)used);
+		return;
+	}
+	printf("%-*s %llu / %llu (%llu%%)\n", LABEL_WIDTH, label, (unsigned long long)used,
+	       (unsigned long long)max,
+	       (unsigned long long)((unsigned __int128)used * 100 / max +
+				    ((unsigned __int128)used * 100 % max != 0)));
+}
+
 static void print_usec_line(const char *label, uint64_t usec)
 {
 	if (usec == 0)
@@ -92,12 +130,15 @@ static void status_print_human(const struct shmctl *s, const struct shmd_status 
 	_cleanup_free_ char *started = time_format_human(shmd_status_get_started_usec(st));
 
 	printf("%-*s %s\n", LABEL_WIDTH, "Version:", shmd_status_get_version(st));
+	if (shmd_status_get_pid(st) > 0)
+		printf("%-*s %d\n", LABEL_WIDTH, "PID:", (int)shmd_status_get_pid(st));
+	else
+		printf("%-*s -\n", LABEL_WIDTH, "PID:");
+	printf("%-*s %s\n", LABEL_WIDTH, "Socket:", shmd_ctx_get_socket(s->ctx));
 	printf("%-*s %s\n", LABEL_WIDTH, "Started:", started ? started : "-");
-	printf("%-*s %llu\n", LABEL_WIDTH,
-	       "Regions:", (unsigned long long)shmd_status_get_regions(st));
-	print_size_line(s, "Total size:", shmd_status_get_total_size(st));
-	printf("%-*s %llu\n", LABEL_WIDTH,
-	       "Connections:", (unsigned long long)shmd_status_get_connections(st));
+	print_used_line(st, "Regions:", shmd_status_get_regions(st), "maxRegions");
+	print_total_size(s, shmd_status_get_total_size(st));
+	print_used_line(st, "Connections:", shmd_status_get_connections(st), "maxConnections");
 	for (size_t i = 0; i < ELEMENTSOF(limit_names); i++) {
 		uint64_t v;
 		if (!shmd_status_get_limit(st, limit_names[i], &v))
@@ -125,6 +166,11 @@ int cmd_status(struct shmctl *s, int argc, char *argv[])
 	r = expect_args(s, argc - optind, 0);
 	if (r)
 		return r;
+	/* status is a list of "Label: value" lines, not a table: these would mean nothing. */
+	if (s->output || s->noheadings || s->raw)
+		return shmctl_usage_error("status: --output, --noheadings and --raw apply to the "
+					  "tables of ls, stat and open; status prints none "
+					  "(try --json)");
 	r = shmctl_connect(s);
 	if (r)
 		return r;
@@ -133,7 +179,7 @@ int cmd_status(struct shmctl *s, int argc, char *argv[])
 		return shmctl_fail(s, r, "get status", NULL);
 
 	if (s->json) {
-		_cleanup_json_ json_object *obj = status_json(st);
+		_cleanup_json_ json_object *obj = status_json(s, st);
 		if (!obj)
 			return shmctl_fail_errno(-ENOMEM, "cannot print status");
 		r = json_print(obj, stdout);

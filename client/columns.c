@@ -343,8 +343,8 @@ static int unit_json(const void *row, json_object *obj)
 /* ----------------------------------------------------------------- the table */
 
 const struct table_column region_columns[] = {
-	{ "NAME", "Name", "region name", "name: string (nameBase64 if not UTF-8)", 4, 0, name_text,
-	  name_json },
+	{ "NAME", "Name", "region name", "name: string (nameBase64 if not UTF-8)", 4, TABLE_TRUNC,
+	  name_text, name_json },
 	{ "SIZE", "Size", "size (human, or bytes with --bytes)", "size: number (bytes)", 5,
 	  TABLE_RIGHT, size_text, size_json },
 	{ "OWNER", "Owner", "owner's user name", "owner: string|null, uid: number", 5, 0,
@@ -371,8 +371,8 @@ const struct table_column region_columns[] = {
 	  cpid_text, cpid_json },
 	{ "CUID", "Creator UID", "creator's user id", "creatorUid: number", 4, TABLE_RIGHT,
 	  cuid_text, cuid_json },
-	{ "UNIT", "Creator unit", "creator's systemd unit", "creatorUnit: string|null", 4, 0,
-	  unit_text, unit_json },
+	{ "UNIT", "Creator unit", "creator's systemd unit", "creatorUnit: string|null", 4,
+	  TABLE_TRUNC, unit_text, unit_json },
 };
 const size_t n_region_columns = ELEMENTSOF(region_columns);
 

@@ -2,10 +2,30 @@
 /* Printing one region the way the global options ask (stat, open, and --json after changes). */
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "columns.h"
 #include "macro.h"
 #include "output.h"
+
+/* The terminal's width: $COLUMNS, else TIOCGWINSZ; 0 (no limit) when stdout is no terminal. */
+static size_t terminal_width(void)
+{
+	struct winsize ws = {};
+	const char *env = getenv("COLUMNS");
+	char *end = NULL;
+	unsigned long v;
+
+	if (!isatty(STDOUT_FILENO))
+		return 0;
+	if (env && (v = strtoul(env, &end, 10)) > 0 && *end == '\0' && v < 100000)
+		return v;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	return 0;
+}
 
 struct table_format shmctl_table_format(const struct shmctl *s)
 {
@@ -14,6 +34,7 @@ struct table_format shmctl_table_format(const struct shmctl *s)
 		.raw = s->raw,
 		.noheadings = s->noheadings,
 		.bytes = s->bytes,
+		.width = s->notruncate ? 0 : terminal_width(),
 	};
 }
 

@@ -13,12 +13,14 @@
 #include "shmctl.h"
 
 static const struct shmctl_cmd commands[] = {
-	{ "create", cmd_create, "NAME SIZE", "create a region",
+	{ "create", cmd_create, "NAME SIZE | NAME --from FILE", "create a region",
 	  " -m, --mode MODE        permission bits in octal (default 0600)\n"
 	  " -f, --fixed            seal grow and shrink: the size can never change\n"
 	  " -s, --seal LIST        seals to apply at creation (seal,shrink,grow,write,\n"
-	  "                        future-write,exec)\n"
-	  " -e, --open-existing    succeed if the region exists (its size and mode are kept)\n" },
+	  "                        future_write,exec)\n"
+	  " -e, --open-existing    succeed if the region exists (its size and mode are kept)\n"
+	  " -q, --quiet            print nothing on success\n"
+	  "     --from FILE        size and content from FILE (no SIZE argument)\n" },
 	{ "open", cmd_open, "NAME", "open a region and print its details",
 	  "     --ro               open read-only\n" },
 	{ "ls", cmd_ls, "[PREFIX]", "list regions (alias: list)", NULL },
@@ -28,18 +30,25 @@ static const struct shmctl_cmd commands[] = {
 	  " -f, --force            allow shrinking (mappings past the end get SIGBUS)\n" },
 	{ "mv", cmd_mv, "OLD NEW", "rename a region",
 	  "     --replace          replace a region called NEW\n" },
-	{ "rm", cmd_rm, "NAME...", "remove regions", NULL },
-	{ "seal", cmd_seal, "NAME SEALS", "add seals (seal,shrink,grow,write,future-write,exec)",
+	{ "rm", cmd_rm, "NAME... | --prefix PREFIX | --all", "remove regions",
+	  " -f, --force            a missing region is not an error\n"
+	  "     --prefix PREFIX    remove every region whose name starts with PREFIX\n"
+	  " -a, --all              remove every region (--prefix '')\n"
+	  " -y, --yes              do not ask (needed with --prefix/--all when standard\n"
+	  "                        input is not a terminal)\n" },
+	{ "seal", cmd_seal, "NAME SEALS", "add seals (seal,shrink,grow,write,future_write,exec)",
 	  NULL },
 	{ "chmod", cmd_chmod, "MODE NAME", "change the permission bits (octal)", NULL },
-	{ "chown", cmd_chown, "USER[:GROUP] NAME", "change owner and/or group (or :GROUP)", NULL },
+	{ "chown", cmd_chown, "USER[:[GROUP]] NAME",
+	  "change owner and/or group (:GROUP; USER: for USER's login group)", NULL },
 	{ "status", cmd_status, "", "show the daemon's totals, limits and features", NULL },
 	{ "exec", cmd_exec, "NAME... -- CMD [ARG]...",
 	  "run CMD with the regions open at fds 3 and up",
 	  "     --ro               open the regions read-only\n"
 	  "     --fd N             first fd number (default 3)\n" },
 	{ "write", cmd_write, "NAME", "copy stdin into a region",
-	  "     --offset N         start at byte N (default 0)\n" },
+	  "     --offset N         start at byte N (default 0)\n"
+	  "     --grow             grow the region if the data passes its end\n" },
 	{ "read", cmd_read, "NAME", "copy a region to stdout",
 	  "     --offset N         start at byte N (default 0)\n"
 	  "     --length N         copy at most N bytes (default: to the end)\n" },
@@ -51,6 +60,7 @@ static const char global_options_help[] =
 	" -J, --json             print JSON\n"
 	" -r, --raw              print unaligned columns, escaping spaces\n"
 	" -n, --noheadings       do not print headings\n"
+	"     --notruncate       do not truncate long names to fit the terminal\n"
 	" -o, --output COLS      columns to print (COL,COL or +COL to add to the defaults)\n"
 	" -b, --bytes            print sizes in bytes\n"
 	" -h, --help             display this help\n"
@@ -69,7 +79,8 @@ static const char exit_status_help[] =
 
 void shmctl_usage(const struct shmctl *s)
 {
-	printf("Usage:\n shmctl [options] COMMAND [command options] [ARGS]\n\n"
+	printf("Usage:\n shmctl [options] COMMAND [command options] [ARGS]\n"
+	       " shmctl [options]                  (no command: ls)\n\n"
 	       "Manage the named shared-memory regions of shmd.\n\nCommands:\n");
 	for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
 		char synopsis[64];
@@ -130,6 +141,9 @@ int shmctl_global_option(struct shmctl *s, int c, const char *arg)
 	case 'b':
 		s->bytes = true;
 		break;
+	case OPT_GLOBAL_NOTRUNCATE:
+		s->notruncate = true;
+		break;
 	case 'S':
 		s->socket = arg;
 		break;
@@ -166,8 +180,14 @@ int main(int argc, char *argv[])
 		if (r != SHMCTL_OPT_CONTINUE)
 			return r < 0 ? SHMCTL_EXIT_USAGE : r;
 	}
-	if (optind >= argc)
-		return shmctl_usage_error("no command given");
+	if (optind >= argc) {
+		/* No command lists, as lsipc and systemctl do; the global options apply to it. */
+		static char ls_arg[] = "ls";
+		static char *ls_argv[] = { ls_arg, NULL };
+		argc = 1;
+		argv = ls_argv;
+		optind = 0;
+	}
 
 	s.cmd = command_find(argv[optind]);
 	if (!s.cmd)

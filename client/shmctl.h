@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/types.h>
 
 #include "shmd.h"
@@ -29,6 +30,7 @@ struct shmctl {
 	bool raw;
 	bool noheadings;
 	bool bytes;
+	bool notruncate;	      /* --notruncate */
 	const struct shmctl_cmd *cmd; /* the command being run, for its --help */
 	struct shmd_ctx *ctx;
 };
@@ -49,12 +51,15 @@ struct shmctl_cmd {
 enum {
 	/* First value free for command options without a short form. */
 	OPT_CMD_FIRST = 0x100,
+	/* Global options without a short form, out of the commands' way. */
+	OPT_GLOBAL_NOTRUNCATE = 0x1000,
 };
 #define SHMCTL_GLOBAL_SHORTOPTS "hVJrno:bS:"
 #define SHMCTL_GLOBAL_LONGOPTS                                                                     \
 	{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' },                 \
 		{ "json", no_argument, NULL, 'J' }, { "raw", no_argument, NULL, 'r' },             \
 		{ "noheadings", no_argument, NULL, 'n' },                                          \
+		{ "notruncate", no_argument, NULL, OPT_GLOBAL_NOTRUNCATE },                        \
 		{ "output", required_argument, NULL, 'o' }, { "bytes", no_argument, NULL, 'b' },   \
 	{                                                                                          \
 		"socket", required_argument, NULL, 'S'                                             \
@@ -90,7 +95,8 @@ int shmctl_exit_status(int r);
 int shmctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Argument parsers: 0 on success, else they report and return SHMCTL_EXIT_USAGE. */
-int parse_name(const char *arg, bool is_prefix);
+/* A name or prefix: "\xNN" escapes (as printed) are decoded in place, then it is checked. */
+int parse_name(char *arg, bool is_prefix);
 int parse_size_arg(const char *arg, const char *what, uint64_t *ret);
 int parse_mode_arg(const char *arg, mode_t *ret);
 int parse_seals_arg(const char *arg, unsigned *ret);
@@ -118,6 +124,25 @@ static inline void shmd_region_unrefp(struct shmd_region **r)
 	shmd_region_unref(*r);
 }
 #define _cleanup_region_ __attribute__((cleanup(shmd_region_unrefp)))
+
+static inline void shmd_list_freep(struct shmd_list **l)
+{
+	shmd_list_free(*l);
+}
+
+/* A NULL-terminated array of strings, each freed with it. */
+static inline void strv_freep(char ***v)
+{
+	for (char **p = *v; p && *p; p++)
+		free(*p);
+	free(*v);
+}
+
+/*
+ * Copy len bytes from src at src_off to dst at dst_off (copy_file_range(2), else pread/pwrite).
+ * 0, -ENODATA if src ends early, or -errno.
+ */
+int copy_range(int src, uint64_t src_off, int dst, uint64_t dst_off, uint64_t len);
 
 /* Commands (client/cmd-*.c). */
 int cmd_create(struct shmctl *s, int argc, char *argv[]);

@@ -222,10 +222,28 @@ static size_t text_width(const char *s)
 	return w;
 }
 
+/* Print the first width - 1 code points of text and "…": a cell cut to fit. */
+static void print_truncated(FILE *f, const char *text, size_t width)
+{
+	size_t w = 0;
+	const char *p = text;
+
+	for (; *p; p++) {
+		if (((unsigned char)*p & 0xc0) != 0x80 && w++ == width - 1)
+			break;
+	}
+	fwrite(text, 1, (size_t)(p - text), f);
+	fputs("\u2026", f);
+}
+
 static void print_cell(FILE *f, const char *text, size_t width, unsigned flags, bool last)
 {
 	size_t pad = width - MIN(width, text_width(text));
 
+	if ((flags & TABLE_TRUNC) && width > 0 && text_width(text) > width) {
+		print_truncated(f, text, width);
+		return;
+	}
 	if (flags & TABLE_RIGHT)
 		fprintf(f, "%*s%s", (int)pad, "", text);
 	else if (last)
@@ -247,6 +265,29 @@ static void print_line(const struct table *t, FILE *f, const char *const *texts,
 				   i + 1 == t->n_columns);
 	}
 	fputc('\n', f);
+}
+
+/*
+ * Too wide for fmt.width: narrow the TABLE_TRUNC columns (no narrower than their header or
+ * minimum width), as util-linux does with a terminal; the other columns keep their width.
+ */
+static void fit_width(const struct table *t, size_t *widths)
+{
+	size_t total = t->n_columns > 0 ? t->n_columns - 1 : 0;
+
+	for (size_t i = 0; i < t->n_columns; i++)
+		total += widths[i];
+	if (t->fmt.width == 0 || t->fmt.raw || total <= t->fmt.width)
+		return;
+	size_t excess = total - t->fmt.width;
+	for (size_t i = 0; i < t->n_columns && excess > 0; i++) {
+		size_t floor = MAX(t->columns[i]->width, text_width(t->columns[i]->name));
+		if (!(t->columns[i]->flags & TABLE_TRUNC) || widths[i] <= floor)
+			continue;
+		size_t cut = MIN(excess, widths[i] - floor);
+		widths[i] -= cut;
+		excess -= cut;
+	}
 }
 
 int table_print(struct table *t, FILE *f, const char *json_key)
@@ -273,6 +314,7 @@ int table_print(struct table *t, FILE *f, const char *json_key)
 		for (size_t row = 0; row < t->n_rows; row++)
 			widths[i] = MAX(widths[i], text_width(t->cells[row * t->n_columns + i]));
 	}
+	fit_width(t, widths);
 	if (!t->fmt.noheadings)
 		print_line(t, f, headers, widths);
 	for (size_t row = 0; row < t->n_rows; row++)

@@ -13,11 +13,15 @@ struct table_format {
 	bool raw;
 	bool noheadings;
 	bool bytes;
+	/* Fit the human table in this many columns by truncating TABLE_TRUNC cells; 0: never. */
+	size_t width;
 };
 
 enum {
 	/* Right-align in the human table (numbers, sizes). */
 	TABLE_RIGHT = 1 << 0,
+	/* May be cut to fit the terminal, ending in "…" (util-linux's SCOLS_FL_TRUNC). */
+	TABLE_TRUNC = 1 << 1,
 };
 
 struct table_column {

@@ -22,6 +22,9 @@ int shmctl_exit_status(int r)
 	switch (-r) {
 	case 0:
 		return SHMCTL_EXIT_OK;
+	case EINVAL:
+		/* The daemon's InvalidParameter: a bad size, mode or name, as our own checks say. */
+		return SHMCTL_EXIT_USAGE;
 	case ENOENT:
 		return SHMCTL_EXIT_NOT_FOUND;
 	case EACCES:
@@ -52,9 +55,16 @@ int shmctl_connect(struct shmctl *s)
 		return shmctl_fail_errno(-ENOMEM, "cannot connect");
 	r = shmd_ctx_connect(s->ctx);
 	if (r < 0) {
-		/* Whatever the reason (no socket, refused, no access to it), the daemon is out of reach. */
+		/*
+		 * Whatever the reason (no socket, refused, no access to it), the daemon is out of
+		 * reach; libshmd says -ECONNREFUSED for all of them, its message ends in the kernel's
+		 * reason ("...: No such file or directory").
+		 */
+		const char *message = shmd_ctx_get_error_message(s->ctx);
+		const char *reason = message ? strrchr(message, ':') : NULL;
+		reason = reason && reason[1] == ' ' && reason[2] ? reason + 2 : strerror(-r);
 		fprintf(stderr, "shmctl: cannot connect to shmd at '%s': %s\n",
-			shmd_ctx_get_socket(s->ctx), strerror(-r));
+			shmd_ctx_get_socket(s->ctx), reason);
 		return SHMCTL_EXIT_NO_DAEMON;
 	}
 	return 0;
@@ -131,10 +141,47 @@ int shmctl_usage_error(const char *fmt, ...)
 	return SHMCTL_EXIT_USAGE;
 }
 
-int parse_name(const char *arg, bool is_prefix)
+static int hex_digit(char c)
 {
-	const char *reason = name_check(arg, strlen(arg), is_prefix);
+	return isdigit((unsigned char)c)  ? c - '0' :
+	       isxdigit((unsigned char)c) ? tolower((unsigned char)c) - 'a' + 10 :
+					    -1;
+}
+
+/*
+ * Undo name_escape(): "\xNN" (two hex digits) becomes byte NN, in place (never longer); any
+ * other backslash stays as it is. -EINVAL for "\x00" (a name has no NUL byte).
+ */
+static int name_unescape(char *s)
+{
+	char *o = s;
+
+	for (const char *p = s; *p; p++) {
+		int hi, lo;
+		if (p[0] == '\\' && p[1] == 'x' && (hi = hex_digit(p[2])) >= 0 &&
+		    (lo = hex_digit(p[3])) >= 0) {
+			if (hi == 0 && lo == 0)
+				return -EINVAL;
+			*o++ = (char)(hi << 4 | lo);
+			p += 3;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = '\0';
+	return 0;
+}
+
+int parse_name(char *arg, bool is_prefix)
+{
+	const char *reason;
 	_cleanup_free_ char *escaped = NULL;
+
+	/* What ls, stat and the errors print ("new\x0aline") is what a name argument may say. */
+	if (name_unescape(arg) < 0)
+		return shmctl_usage_error("invalid %s '%s': \\x00 would be a NUL byte",
+					  is_prefix ? "prefix" : "name", arg);
+	reason = name_check(arg, strlen(arg), is_prefix);
 
 	if (!reason)
 		return 0;
@@ -234,11 +281,17 @@ int parse_size_arg(const char *arg, const char *what, uint64_t *ret)
 	if (r == -EINVAL && arg[0] == '-' && size_parse(arg + 1, &unused) != -EINVAL)
 		return shmctl_usage_error("invalid %s '%s': must not be negative", what, arg);
 	if (r == -ERANGE)
-		return shmctl_usage_error("invalid %s '%s': too large", what, arg);
-	if (r < 0)
-		return shmctl_usage_error("invalid %s '%s': expected a number of bytes with an "
-					  "optional K, M, G, T, P or E suffix",
+		return shmctl_usage_error("invalid %s '%s': out of range (0 to 9223372036854775807 "
+					  "bytes, 8E minus one byte)",
 					  what, arg);
+	if (r == -EDOM)
+		return shmctl_usage_error("invalid %s '%s': not a whole number of bytes", what,
+					  arg);
+	if (r < 0)
+		return shmctl_usage_error(
+			"invalid %s '%s': expected a number of bytes with an "
+			"optional K, M, G, T, P or E suffix, or 0x and hex digits",
+			what, arg);
 	return 0;
 }
 
@@ -265,9 +318,10 @@ int parse_mode_arg(const char *arg, mode_t *ret)
 int parse_seals_arg(const char *arg, unsigned *ret)
 {
 	if (seals_from_list(arg, ret) < 0)
-		return shmctl_usage_error("invalid seals '%s': expected a comma-separated list of "
-					  "seal, shrink, grow, write, future-write, exec",
-					  arg);
+		return shmctl_usage_error(
+			"invalid seals '%s': expected a comma-separated list of "
+			"seal, shrink, grow, write, future_write, exec (future-write also accepted)",
+			arg);
 	return 0;
 }
 
@@ -329,6 +383,15 @@ int parse_owner_arg(const char *arg, uid_t *ret_uid, gid_t *ret_gid)
 		r = parse_id(colon + 1, true, &gid);
 		if (r)
 			return r;
+	} else if (colon && copy[0] != '\0') {
+		/* "USER:" means USER's login group, as with chown(1). */
+		struct passwd *pw = getpwuid((uid_t)uid);
+		if (!pw)
+			return shmctl_usage_error(
+				"invalid owner '%s': user %u has no passwd entry, "
+				"so no login group; give USER:GROUP",
+				arg, uid);
+		gid = pw->pw_gid;
 	}
 	*ret_uid = (uid_t)uid;
 	*ret_gid = (gid_t)gid;

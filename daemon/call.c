@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* One request being handled: typed parameters in, one reply or one named error out. */
 
+#include <stdio.h>
 #include <string.h>
 
 #include "audit.h"
@@ -153,13 +154,20 @@ int param_uint(struct call *call, const char *key, uint64_t max, uint64_t *ret)
 		return 0;
 	if (!json_object_is_type(v, json_type_int))
 		return call_invalid(call, key, "not an integer");
-	int64_t i = json_object_get_int64(v);
-	if (i < 0)
+	if (json_object_get_int64(v) < 0)
 		return call_invalid(call, key, "negative");
-	/* json-c saturates values past INT64_MAX; such sizes are out of range anyway. */
-	if ((uint64_t)i > max || i == INT64_MAX)
-		return call_invalid(call, key, "out of range");
-	*ret = (uint64_t)i;
+	/*
+	 * json-c keeps a number past INT64_MAX as unsigned (and saturates at UINT64_MAX): read it
+	 * that way, so INT64_MAX itself is a valid size and anything larger is out of range.
+	 */
+	uint64_t u = json_object_get_uint64(v);
+	if (u > max) {
+		char reason[64];
+		snprintf(reason, sizeof(reason), "out of range (0 to %llu)",
+			 (unsigned long long)max);
+		return call_invalid(call, key, reason);
+	}
+	*ret = u;
 	return 1;
 }
 

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "call.h"
 #include "connection.h"
@@ -523,6 +524,8 @@ static int method_status(struct call *call)
 	json_object_object_add(f, "noexecSeal", json_object_new_boolean(s->noexec_seal));
 	json_object_object_add(f, "anonVmaName", json_object_new_boolean(s->anon_vma_name));
 	json_object_object_add(p, "features", f);
+	/* Since 0.2 (the polish issue): which process this is, for status and kill(1). */
+	json_object_object_add(p, "pid", json_object_new_int64((int64_t)getpid()));
 	return call_reply(call, p, -1);
 }
 

@@ -118,9 +118,12 @@ static int ctx_connect_socket(struct shmd_ctx *ctx)
 	if (fd < 0)
 		return ctx_fail(ctx, negative_errno(), "cannot create socket: %m");
 	if (connect(fd, (struct sockaddr *)&sa,
-		    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + 1)) < 0)
-		return ctx_fail(ctx, negative_errno(), "cannot connect to %s: %m",
-				ctx->socket_path);
+		    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + 1)) < 0) {
+		int err = negative_errno();
+		/* The message keeps the kernel's reason; the errno says "no daemon" (libshmd(3)). */
+		return ctx_fail(ctx, connect_error_to_errno(err), "cannot connect to %s: %s",
+				ctx->socket_path, strerror(-err));
+	}
 
 	ctx->fd = TAKE_FD(fd);
 	ctx->pid = ctx_getpid();

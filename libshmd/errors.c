@@ -28,6 +28,16 @@ static const struct {
 	{ "org.varlink.service.MethodNotFound", EOPNOTSUPP },
 };
 
+/*
+ * Errnos that mean one thing only (libshmd(3) ERRORS): a SystemError carrying one of them
+ * becomes -EIO, so -ENOENT stays "no such region" and -ECONNREFUSED/-ECONNRESET "no daemon".
+ */
+static bool errno_is_reserved(int e)
+{
+	return e == ENOENT || e == ECONNREFUSED || e == ECONNRESET || e == EPIPE || e == EEXIST ||
+	       e == EACCES || e == EPERM;
+}
+
 int error_to_errno(const char *name, json_object *params)
 {
 	for (size_t i = 0; i < ELEMENTSOF(error_table); i++)
@@ -40,11 +50,26 @@ int error_to_errno(const char *name, json_object *params)
 	}
 	if (strcmp(name, ERROR_PREFIX "SystemError") == 0) {
 		uint64_t e;
-		if (json_get_u64(params, "errno", &e) == 0 && e > 0 && e < 4096)
+		if (json_get_u64(params, "errno", &e) == 0 && e > 0 && e < 4096 &&
+		    !errno_is_reserved((int)e))
 			return -(int)e;
 		return -EIO;
 	}
 	return -EPROTO;
+}
+
+int connect_error_to_errno(int err)
+{
+	switch (-err) {
+	case ENOENT:	   /* no socket file: the daemon is not running */
+	case ENOTDIR:	   /* a path component is no directory: likewise */
+	case ECONNREFUSED: /* a socket file nobody listens on (a daemon that died) */
+	case EACCES:	   /* no search or write permission on the socket's path */
+	case EPERM:
+		return -ECONNREFUSED;
+	default:
+		return err;
+	}
 }
 
 /* The region name of an error, escaped for humans; "?" when absent or unreadable. */

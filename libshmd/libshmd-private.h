@@ -100,6 +100,17 @@ void close_fds(int *fds, size_t n);
 /* errors.c */
 /* The errno for a daemon error name and parameters (negative). */
 int error_to_errno(const char *name, json_object *params);
+
+/* The Create call behind shmd_create() and shmd_create_with(): mode is sent as given. */
+int create_region(struct shmd_ctx *ctx, const char *name, uint64_t size, mode_t mode,
+		  unsigned flags, unsigned seals, int *ret_fd, struct shmd_region **ret_region,
+		  bool *ret_created);
+/*
+ * The errno a caller gets for connect()'s err: every way of finding no daemon at the socket
+ * (no such path, nothing listening, no access to it) is -ECONNREFUSED, so that it never
+ * reads as a region's -ENOENT or -EACCES; other errors (-ENOMEM, -EAGAIN, ...) pass.
+ */
+int connect_error_to_errno(int err);
 /* A one-line message for humans (malloc'd), or NULL on OOM. */
 char *error_format(const char *name, json_object *params);
 

@@ -138,7 +138,7 @@ static int create_call(struct shmd_ctx *ctx, const char *name, uint64_t size, mo
 	text_lit(t, ",\"size\":");
 	text_uint(t, size);
 	text_lit(t, ",\"mode\":");
-	text_uint(t, mode ? mode : 0600);
+	text_uint(t, mode);
 	if (flags & SHMD_CREATE_FIXED)
 		text_lit(t, ",\"fixed\":true");
 	if (seals) {
@@ -154,9 +154,9 @@ static int create_call(struct shmd_ctx *ctx, const char *name, uint64_t size, mo
 	return 0;
 }
 
-static int do_create(struct shmd_ctx *ctx, const char *name, uint64_t size, mode_t mode,
-		     unsigned flags, unsigned seals, int *ret_fd, struct shmd_region **ret_region,
-		     bool *ret_created)
+int create_region(struct shmd_ctx *ctx, const char *name, uint64_t size, mode_t mode,
+		  unsigned flags, unsigned seals, int *ret_fd, struct shmd_region **ret_region,
+		  bool *ret_created)
 {
 	_cleanup_json_ json_object *reply = NULL;
 	int fds[VL_MAX_FDS];
@@ -189,8 +189,9 @@ _export_ int shmd_create(struct shmd_ctx *ctx, const char *name, uint64_t size, 
 {
 	if (!ctx)
 		return -EINVAL;
-	return ctx_finish(ctx, do_create(ctx, name, size, mode, flags, seals, ret_fd, ret_region,
-					 ret_created));
+	/* Mode 0 has meant 0600 since 0.1; shmd_create_with() can ask for a real 0. */
+	return ctx_finish(ctx, create_region(ctx, name, size, mode ? mode : 0600, flags, seals,
+					     ret_fd, ret_region, ret_created));
 }
 
 static int open_call(struct shmd_ctx *ctx, const char *name, int oflags, struct text *t)

@@ -37,12 +37,18 @@
  *   io.shmd.Manager.QuotaExceeded          -EDQUOT
  *   io.shmd.Manager.MessageTooLarge        -EMSGSIZE
  *   io.shmd.Manager.TooManyFileDescriptors -ETOOMANYREFS
- *   io.shmd.Manager.SystemError            the daemon's errno, negated
+ *   io.shmd.Manager.SystemError            the daemon's errno, negated (-EIO if it
+ *                                          is one of the one-meaning errnos below)
  *   org.varlink.service.MethodNotFound     -EOPNOTSUPP
  *   any other error                        -EPROTO
- * Local failures: -ECONNREFUSED / -ENOENT (no daemon at the socket),
- * -ECONNRESET (daemon closed the connection), -EMFILE (a received fd did not
- * fit in the fd table: MSG_CTRUNC), -EPROTO (malformed reply), -ENOMEM.
+ * Local failures: -ECONNREFUSED (no daemon at the socket: no such path,
+ * nothing listening, or no permission to connect; since 0.2, before which a
+ * missing socket was -ENOENT), -ECONNRESET (daemon closed the connection),
+ * -EMFILE (a received fd did not fit in the fd table: MSG_CTRUNC), -EPROTO
+ * (malformed reply), -ENOMEM.
+ * One meaning each (since 0.2): -ENOENT is only NoSuchRegion, -ECONNREFUSED
+ * only "no daemon", -ECONNRESET only "daemon went away", -EEXIST, -EACCES and
+ * -EPERM only RegionExists, PermissionDenied and Sealed.
  */
 #pragma once
 
@@ -154,6 +160,8 @@ enum {
 
 /*
  * Create a region of size bytes with permission bits mode (0 means 0600).
+ * Every region also carries F_SEAL_EXEC where the kernel has MFD_NOEXEC_SEAL
+ * (6.3+), unasked. shmd_create_with() (since 0.2) names its options.
  * seals: SHMD_SEAL_* bits to apply at creation (0 for none).
  * ret_fd: if not NULL, receives a read-write fd of the region.
  * ret_region: if not NULL, receives its metadata (unref it).
@@ -250,6 +258,60 @@ uint64_t shmd_status_get_started_usec(const struct shmd_status *status);
 bool shmd_status_get_limit(const struct shmd_status *status, const char *name, uint64_t *ret);
 /* A feature by its wire name ("noexecSeal", "anonVmaName"). */
 bool shmd_status_has_feature(const struct shmd_status *status, const char *name);
+
+/*
+ * The daemon's process ID, or 0 when the daemon is older than 0.2 and did not
+ * say. Since 0.2.
+ */
+pid_t shmd_status_get_pid(const struct shmd_status *status);
+
+/* ------------------------------------------------------------------ since 0.2 */
+
+/*
+ * Options of a Create, with a setter per option: clearer than shmd_create()'s
+ * positional arguments, and open to new options without a new function.
+ * Defaults (shmd_create_opts_new(), or opts NULL in shmd_create_with()):
+ *   mode          0600 (set_mode(0) really means 0000: no one but root and the
+ *                 creator's own descriptor; shmd_create()'s mode 0 means 0600)
+ *   seals         none asked for; every region still carries F_SEAL_EXEC where
+ *                 the kernel has MFD_NOEXEC_SEAL (6.3+; Status feature
+ *                 "noexecSeal"): shmd never makes executable memory
+ *   fixed         false (true: seal grow and shrink at creation)
+ *   open_existing false (true: an existing region is opened, its size, mode
+ *                 and seals kept, and *ret_created is false)
+ * Since 0.2.
+ */
+struct shmd_create_opts;
+/* NULL only on OOM. */
+struct shmd_create_opts *shmd_create_opts_new(void);
+/* Accepts NULL. Returns NULL. */
+struct shmd_create_opts *shmd_create_opts_free(struct shmd_create_opts *opts);
+/* 0, or -EINVAL (opts NULL, or bits beyond 0666). */
+int shmd_create_opts_set_mode(struct shmd_create_opts *opts, mode_t mode);
+/* SHMD_SEAL_* bits to add at creation. 0, or -EINVAL (opts NULL, unknown bits). */
+int shmd_create_opts_set_seals(struct shmd_create_opts *opts, unsigned seals);
+/* 0, or -EINVAL (opts NULL). */
+int shmd_create_opts_set_fixed(struct shmd_create_opts *opts, bool fixed);
+int shmd_create_opts_set_open_existing(struct shmd_create_opts *opts, bool open_existing);
+/*
+ * Create a region of size bytes with opts (NULL: the defaults); the options
+ * object is only read, and may be reused or freed at once. ret_fd,
+ * ret_region and ret_created are as for shmd_create(). 0 or -errno. Since 0.2.
+ */
+int shmd_create_with(struct shmd_ctx *ctx, const char *name, uint64_t size,
+		     const struct shmd_create_opts *opts, int *ret_fd,
+		     struct shmd_region **ret_region, bool *ret_created);
+
+/*
+ * Like shmd_region_map(), for [offset, offset + length) of the region as it
+ * is now; length 0 means "to the end". *ret_size receives the length mapped
+ * (an empty range gives NULL and 0). Unmap with shmd_region_unmap().
+ * Errors: -EINVAL (offset not a multiple of the page size, or a NULL
+ * argument), -ERANGE (the range passes the end of the region), as
+ * shmd_open() and mmap(2) otherwise. Since 0.2.
+ */
+int shmd_region_map_range(struct shmd_ctx *ctx, const char *name, int oflags, uint64_t offset,
+			  size_t length, void **ret_addr, size_t *ret_size);
 
 /* The library version, e.g. "0.1.0". Since 0.1. */
 const char *shmd_version(void);

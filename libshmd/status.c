@@ -11,6 +11,7 @@ struct shmd_status {
 	uint64_t total_size;
 	uint64_t connections;
 	uint64_t started_usec;
+	uint64_t pid;	       /* 0: a daemon before 0.2 did not say */
 	json_object *limits;   /* kept as sent: new limits need no new struct field */
 	json_object *features; /* likewise */
 };
@@ -48,7 +49,9 @@ static int status_from_json(json_object *params, struct shmd_status **ret)
 	    json_get_u64(params, "connections", &s->connections) == 0 &&
 	    json_get_u64(params, "startedUSec", &s->started_usec) == 0 &&
 	    (s->limits = get_object(params, "limits")) &&
-	    (s->features = get_object(params, "features")))
+	    (s->features = get_object(params, "features")) &&
+	    (json_get_u64(params, "pid", &s->pid) == 0 ||
+	     !json_object_object_get_ex(params, "pid", NULL)))
 		r = (s->version = strdup(version)) ? 0 : -ENOMEM;
 	if (r < 0) {
 		shmd_status_unref(s);
@@ -120,4 +123,9 @@ _export_ bool shmd_status_has_feature(const struct shmd_status *status, const ch
 {
 	bool v = false;
 	return name && json_get_bool(status->features, name, &v) == 0 && v;
+}
+
+_export_ pid_t shmd_status_get_pid(const struct shmd_status *status)
+{
+	return status ? (pid_t)status->pid : 0;
 }

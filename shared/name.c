@@ -59,6 +59,11 @@ const char *name_check(const char *name, size_t len, bool is_prefix)
 	if (len == 0)
 		return is_prefix ? NULL : "empty";
 
+	/* shm_open(3) names start with "/" (POSIX); shmd's do not: say so, not "empty component". */
+	if (name[0] == '/')
+		return "starts with '/' (shmd names are not paths: drop the leading '/' that "
+		       "shm_open(3) names have)";
+
 	/* A prefix may end anywhere: only its complete components are checked. */
 	const char *p = name, *end = name + len;
 	for (;;) {

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -28,11 +29,35 @@ static int suffix_power(const char *s)
 	return -1;
 }
 
+/* "0x200000": hexadecimal, no fraction and no suffix (B and E are hex digits). */
+static int hex_parse(const char *p, uint64_t *ret)
+{
+	uint64_t v = 0;
+
+	if (!isxdigit((unsigned char)*p))
+		return -EINVAL;
+	for (; isxdigit((unsigned char)*p); p++) {
+		unsigned d = isdigit((unsigned char)*p) ?
+				     (unsigned)(*p - '0') :
+				     (unsigned)(tolower((unsigned char)*p) - 'a' + 10);
+		if (v > ((uint64_t)INT64_MAX - d) / 16)
+			return -ERANGE;
+		v = v * 16 + d;
+	}
+	if (*p != '\0')
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
 int size_parse(const char *s, uint64_t *ret)
 {
 	uint64_t whole = 0, frac_num = 0, frac_den = 1;
+	bool frac_dropped = false;
 	const char *p = s;
 
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+		return hex_parse(p + 2, ret);
 	if (!isdigit((unsigned char)*p))
 		return -EINVAL;
 	for (; isdigit((unsigned char)*p); p++) {
@@ -44,11 +69,13 @@ int size_parse(const char *s, uint64_t *ret)
 		p++;
 		if (!isdigit((unsigned char)*p))
 			return -EINVAL;
-		/* 18 fractional digits are exact for every unit up to E; the rest are dropped. */
+		/* 18 fractional digits are exact for every unit up to E; more must be zeros. */
 		for (int n = 0; isdigit((unsigned char)*p); p++, n++) {
 			if (n < 18) {
 				frac_num = frac_num * 10 + (uint64_t)(*p - '0');
 				frac_den *= 10;
+			} else if (*p != '0') {
+				frac_dropped = true;
 			}
 		}
 	}
@@ -64,7 +91,11 @@ int size_parse(const char *s, uint64_t *ret)
 		return -ERANGE;
 
 	/* frac_num < frac_den <= 1e18 and mult <= 2^60: the product needs 128 bits. */
-	uint64_t frac = (uint64_t)((unsigned __int128)mult * frac_num / frac_den);
+	unsigned __int128 frac_bytes = (unsigned __int128)mult * frac_num;
+	/* "1.5" or "1.3K" would name a fraction of a byte: refuse rather than round. */
+	if (frac_bytes % frac_den != 0 || frac_dropped)
+		return -EDOM;
+	uint64_t frac = (uint64_t)(frac_bytes / frac_den);
 	uint64_t total = whole * mult;
 	if (frac > (uint64_t)INT64_MAX - total)
 		return -ERANGE;

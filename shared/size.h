@@ -8,8 +8,11 @@
 /*
  * Parse a size: a decimal number with an optional fraction and an optional
  * binary suffix K, M, G, T, P, E (KiB, MiB ... also accepted, case-insensitive,
- * optional trailing "B"). The result is rounded down to a whole byte.
- * Returns 0, -EINVAL (malformed) or -ERANGE (over INT64_MAX).
+ * optional trailing "B"), or a hexadecimal number "0x200000" (no fraction, no
+ * suffix). The result must be a whole number of bytes: "1.5K" is 1536, "1.5"
+ * and "1.3K" are refused.
+ * Returns 0, -EINVAL (malformed), -EDOM (a fraction of a byte) or -ERANGE
+ * (over INT64_MAX, the largest size a memfd can have: off_t is signed).
  */
 int size_parse(const char *s, uint64_t *ret);
 

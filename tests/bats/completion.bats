@@ -4,7 +4,8 @@
 
 load helpers
 
-# Print the completions bash would offer for the words given (the last one is completed).
+# Print the completions bash would offer for the words given (the last one is completed, or
+# word number $CWORD when set).
 complete_words() {
 	local completion=/usr/share/bash-completion/bash_completion
 	[[ -r $completion ]] || skip "bash-completion is not installed"
@@ -16,9 +17,11 @@ complete_words() {
 		# The completion runs "shmctl"; use the one under test.
 		PATH="$SHMCTL_DIR:$PATH"
 		COMP_WORDS=("$@")
-		COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+		COMP_CWORD=${CWORD:-$((${#COMP_WORDS[@]} - 1))}
 		COMP_LINE="${COMP_WORDS[*]}"
-		COMP_POINT=${#COMP_LINE}
+		before=("${COMP_WORDS[@]:0:COMP_CWORD+1}")
+		before="${before[*]}"
+		COMP_POINT=${#before}
 		_shmctl
 		printf "%s\n" "${COMPREPLY[@]}"
 	' complete "$@"
@@ -63,4 +66,22 @@ vm1/rom"
 	assert_output "grow,shrink"
 	run complete_words shmctl ls -o NAME,SI
 	assert_output "NAME,SIZE"
+}
+
+@test "completion: region names from the daemon that --socket names, before or after the command" {
+	shmctl create vm1/ram 4K
+	local sock=$SHMD_SOCKET
+	# The default socket leads nowhere: only --socket can find the region.
+	SHMD_SOCKET=$SHMD_TEST_DIR/none run complete_words shmctl --socket "$sock" stat vm1/r
+	assert_output "vm1/ram"
+	SHMD_SOCKET=$SHMD_TEST_DIR/none run complete_words shmctl -S "$sock" rm vm1/r
+	assert_output "vm1/ram"
+	SHMD_SOCKET=$SHMD_TEST_DIR/none run complete_words shmctl stat --socket "$sock" vm1/r
+	assert_output "vm1/ram"
+	# The cursor on the name, the --socket after it.
+	SHMD_SOCKET=$SHMD_TEST_DIR/none CWORD=2 run complete_words shmctl stat vm1/r --socket "$sock"
+	assert_output "vm1/ram"
+	# "--socket=PATH", which bash splits into "--socket" "=" "PATH".
+	SHMD_SOCKET=$SHMD_TEST_DIR/none run complete_words shmctl stat --socket = "$sock" vm1/r
+	assert_output "vm1/ram"
 }

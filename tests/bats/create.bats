@@ -59,10 +59,28 @@ c 0444 r--r--r--"
 	jq -e '.createdNow == true and .size == 8192 and .name == "fresh" and (.created|type=="string")' <<<"$output"
 }
 
-@test "create: silent without --json" {
-	run shmctl create quiet 4K
+@test "create: prints what it made (like ipcmk), -q for nothing" {
+	run shmctl create made 1.5K --mode 0640
+	assert_success
+	assert_output --regexp "^created region 'made': id [0-9]+, size 1.5K, mode 0640$"
+	run shmctl create made 4K -e --bytes
+	assert_output --regexp "^existing region 'made': id [0-9]+, size 1536, mode 0640$"
+	run shmctl create quiet 4K -q
 	assert_success
 	assert_output ""
+	run shmctl create quiet2 4K --quiet -e
+	assert_output ""
+	run shmctl create $'new\nline' 4K
+	assert_output --partial "created region 'new\\x0aline': id "
+}
+
+@test "create: a leading '/' (the shm_open habit) is named, with the POSIX rule" {
+	run shmctl create /myshm 1K
+	assert_failure 2
+	assert_line --index 0 "shmctl: invalid name '/myshm': starts with '/' (shmd names are not paths: drop the leading '/' that shm_open(3) names have)"
+	run shmctl ls /vm1/
+	assert_failure 2
+	assert_output --partial "starts with '/'"
 }
 
 @test "create: bad size, mode, seal or name is a usage error (exit 2)" {
@@ -74,7 +92,7 @@ c 0444 r--r--r--"
 	assert_failure 2
 	run shmctl create x 99999999999E
 	assert_failure 2
-	assert_output --partial "too large"
+	assert_output --partial "out of range (0 to 9223372036854775807 bytes"
 	run shmctl create x 4K --mode 0755
 	assert_failure 2
 	assert_output --partial "invalid mode '0755'"
@@ -115,9 +133,9 @@ c 0444 r--r--r--"
 	assert_failure 2
 	assert_line --index 0 "shmctl: invalid size '-1': must not be negative"
 	# Not a number after the dash: an option getopt does not know, as before.
-	run shmctl create x -q
+	run shmctl create x -z
 	assert_failure 2
-	assert_output --partial "invalid option -- 'q'"
+	assert_output --partial "invalid option -- 'z'"
 	# Options before, between and after the operands, and --help, still work.
 	run shmctl create x -1 --help
 	assert_success
@@ -145,4 +163,64 @@ ctl\\x01\\xffbyte
 	jq -e '.nameBase64 == "Y3RsAf9ieXRl" and (has("name") | not)' <<<"$output"
 	run shmctl stat "ünïcode" --json
 	jq -e '.name == "ünïcode"' <<<"$output"
+}
+
+@test "create: help, errors and completion spell seals as ls and stat print them (future_write)" {
+	run shmctl create --help
+	assert_output --partial "future_write"
+	refute_output --partial "future-write"
+	run shmctl --help
+	refute_output --partial "future-write"
+	run shmctl create s 4K --seal bogus
+	assert_failure 2
+	assert_output --partial "future_write"
+	grep -q "seals='.* future_write " "$SHMD_SRCDIR/client/shmctl.bash-completion"
+}
+
+@test "create: a fraction of a byte is a usage error; 1.5K is whole" {
+	run shmctl create frac 1.5
+	assert_failure 2
+	assert_output --partial "invalid size '1.5': not a whole number of bytes"
+	run shmctl create frac 1.3K
+	assert_failure 2
+	run shmctl stat frac
+	assert_failure 3
+	shmctl create whole 1.5K
+	run shmctl stat whole -o SIZE --bytes --noheadings
+	assert_output "1536"
+}
+
+@test "create, write, read: hexadecimal sizes and offsets" {
+	shmctl create hex 0x200000
+	run shmctl stat hex -o SIZE --bytes --noheadings
+	assert_output "2097152"
+	printf abc | shmctl write hex --offset 0x1FFFFD
+	run shmctl read hex --offset 0x1ffffd --length 0x3
+	assert_output "abc"
+	run shmctl create bad 0x1K
+	assert_failure 2
+	assert_output --partial "or 0x and hex digits"
+}
+
+@test "create: INT64_MAX is the largest size; one more is a usage error stating the range" {
+	shmctl create max 9223372036854775807
+	run shmctl stat max -o SIZE --bytes --noheadings
+	assert_output "9223372036854775807"
+	run shmctl create over 9223372036854775808
+	assert_failure 2
+	assert_output --partial "out of range (0 to 9223372036854775807 bytes"
+	run shmctl create over 8E
+	assert_failure 2
+	shmctl create small 4K
+	shmctl resize small 0x7fffffffffffffff
+	run shmctl status
+	assert_line --regexp "^Total size: +at least 8.0E \(capped: the daemon counts at most 8E minus one byte\)$"
+	run shmctl status --json
+	jq -e '.totalSizeCapped == true and .totalSize == 9223372036854775807' <<<"$output"
+	shmctl rm max
+	run shmctl status --json
+	jq -e '.totalSizeCapped == true' <<<"$output"
+	shmctl rm small
+	run shmctl status --json
+	jq -e '.totalSizeCapped == false and .totalSize == 0' <<<"$output"
 }

@@ -84,3 +84,73 @@ load helpers
 	run shmctl_as_nobody read r
 	assert_failure 4
 }
+
+@test "write: input too long for the region writes nothing (pipe and file)" {
+	shmctl create r 4K
+	# 2 MiB through a pipe: more than one 1 MiB piece, the first of which used to be written.
+	run bash -c 'head -c 2M /dev/zero | tr "\0" x | "$SHMCTL_BIN" write r'
+	assert_failure 1
+	assert_output --partial "nothing written (use --grow, or resize it first)"
+	run bash -c '"$SHMCTL_BIN" read r | tr -d "\0" | wc -c'
+	assert_output "0"
+	head -c 5000 /dev/zero | tr "\0" y >"$SHMD_TEST_DIR/in"
+	run shmctl write r <"$SHMD_TEST_DIR/in"
+	assert_failure 1
+	run bash -c '"$SHMCTL_BIN" read r | tr -d "\0" | wc -c'
+	assert_output "0"
+	# A regular file is copied from its current offset.
+	run bash -c 'exec <"$1"; head -c 1000 >/dev/null; "$SHMCTL_BIN" write r' - "$SHMD_TEST_DIR/in"
+	assert_success
+	run bash -c '"$SHMCTL_BIN" read r | tr -d "\0" | wc -c'
+	assert_output "4000"
+}
+
+@test "write --grow: grows the region through the daemon to fit" {
+	shmctl create r 4K
+	printf 'hello' | shmctl write r --offset 8K --grow
+	run shmctl stat r -o SIZE --bytes --noheadings
+	assert_output "8197"
+	run shmctl read r --offset 8K
+	assert_output "hello"
+	# Input that fits does not change the size.
+	printf 'x' | shmctl write r --grow
+	run shmctl stat r -o SIZE --bytes --noheadings
+	assert_output "8197"
+	shmctl create fixed 4K --fixed
+	run bash -c 'head -c 5000 /dev/zero | "$SHMCTL_BIN" write fixed --grow'
+	assert_failure 4
+	assert_output --partial "cannot grow 'fixed'"
+	run shmctl read r --grow
+	assert_failure 2
+}
+
+@test "create --from FILE: size and content from the file, seals after the load" {
+	head -c 12345 /dev/urandom >"$SHMD_TEST_DIR/img"
+	run shmctl create img --from "$SHMD_TEST_DIR/img" --seal write,grow,shrink
+	assert_success
+	assert_output --regexp "^created region 'img': id [0-9]+, size 12.1K, mode 0600$"
+	run shmctl stat img -o SIZE,SEALS --bytes --raw
+	assert_line "SIZE 12345"
+	assert_line --regexp "^SEALS shrink,grow,write"
+	assert_equal "$(shmctl read img | sha256sum)" "$(sha256sum <"$SHMD_TEST_DIR/img")"
+	: >"$SHMD_TEST_DIR/empty"
+	shmctl create empty --from "$SHMD_TEST_DIR/empty" -q
+	run shmctl stat empty -o SIZE --bytes --noheadings
+	assert_output "0"
+	run shmctl create x 4K --from "$SHMD_TEST_DIR/img"
+	assert_failure 2
+	assert_output --partial "give no SIZE"
+	run shmctl create x --from "$SHMD_TEST_DIR/img" -e
+	assert_failure 2
+	run shmctl create x --from "$SHMD_TEST_DIR/missing"
+	assert_failure 3
+	assert_output --partial "cannot open '$SHMD_TEST_DIR/missing'"
+	run shmctl create x --from "$SHMD_TEST_DIR"
+	assert_failure 2
+	assert_output --partial "is not a regular file"
+	run shmctl create img --from "$SHMD_TEST_DIR/img"
+	assert_failure 5
+	run shmctl ls -n -r -o NAME
+	assert_output "empty
+img"
+}

@@ -145,3 +145,23 @@ nl\\x0aname"
 	run shmctl --raw --noheadings --bytes --output NAME,SIZE ls
 	assert_output "a 4096"
 }
+
+@test "ls: long names are truncated to fit a terminal (…), --notruncate keeps them" {
+	command -v script >/dev/null || skip "script(1) is not installed"
+	local long=vm1/a-very-long-region-name-that-would-push-every-other-column-off-screen
+	shmctl create "$long" 4K -q
+	# On a terminal of 60 columns: NAME is cut, the other columns stay whole.
+	run script -qec "COLUMNS=60 $SHMCTL_BIN ls -o NAME,SIZE,PERMS" /dev/null
+	assert_success
+	local line=${lines[1]//$'\r'/}
+	[[ $line == "vm1/a-very-long-region-name-"*"…  4.0K rw-------" ]]
+	# 60 columns, the ellipsis counted once whatever the locale.
+	(( $(printf '%s' "${line//…/.}" | wc -c) == 60 ))
+	run script -qec "COLUMNS=60 $SHMCTL_BIN ls -o NAME,SIZE,PERMS --notruncate" /dev/null
+	assert_line --partial "$long"
+	# Not a terminal (a pipe, a file): never truncated, as with util-linux.
+	run bash -c 'COLUMNS=60 "$SHMCTL_BIN" ls -o NAME,SIZE | cat'
+	assert_line --partial "$long"
+	run script -qec "COLUMNS=60 $SHMCTL_BIN ls -o NAME,SIZE --raw" /dev/null
+	assert_line --partial "$long"
+}

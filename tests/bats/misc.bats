@@ -21,7 +21,7 @@ load helpers
 @test "COMMAND --help shows its synopsis and options" {
 	run shmctl create --help
 	assert_success
-	assert_line --index 1 " shmctl create [options] NAME SIZE"
+	assert_line --index 1 " shmctl create [options] NAME SIZE | NAME --from FILE"
 	assert_output --partial "--open-existing"
 	run shmctl exec -h
 	assert_success
@@ -37,10 +37,6 @@ load helpers
 }
 
 @test "usage errors exit 2 with the hint" {
-	run shmctl
-	assert_failure 2
-	assert_output "shmctl: no command given
-Try 'shmctl --help' for more information."
 	run shmctl frobnicate
 	assert_failure 2
 	assert_line --index 0 "shmctl: unknown command 'frobnicate'"
@@ -64,7 +60,7 @@ Try 'shmctl --help' for more information."
 	run shmctl status
 	assert_success
 	assert_line --regexp '^Version: +[0-9.]+$'
-	assert_line --regexp '^Regions: +2$'
+	assert_line --regexp '^Regions: +2 / [0-9]+ \([0-9]+%\)$'
 	assert_line --regexp '^Total size: +2\.0M$'
 	run shmctl status --bytes
 	assert_line --regexp '^Total size: +2097152$'
@@ -104,5 +100,49 @@ Try 'shmctl --help' for more information."
 
 @test "usage errors are found before connecting" {
 	run shmctl --socket "$SHMD_TEST_DIR/absent" create x 1Q
+	assert_failure 2
+}
+
+@test "status: the daemon's pid and socket, used / limit (USE%) like lsipc -g" {
+	shmd_stop
+	shmd_start --max-regions 8 --max-connections 4
+	shmctl create a 4K -q
+	shmctl create b 4K -q
+	shmctl create c 4K -q
+	run shmctl status
+	assert_success
+	assert_line --regexp "^PID: +$SHMD_PID$"
+	assert_line --regexp "^Socket: +$SHMD_SOCKET$"
+	assert_line --regexp '^Regions: +3 / 8 \(38%\)$'
+	assert_line --regexp '^Connections: +1 / 4 \(25%\)$'
+	run shmctl status --json
+	jq -e --argjson pid "$SHMD_PID" --arg sock "$SHMD_SOCKET" \
+		'.pid == $pid and .socket == $sock and .regions == 3 and .limits.maxRegions == 8' <<<"$output"
+}
+
+@test "status: -o, -n and -r are refused (status is no table)" {
+	local opt
+	for opt in -oNAME -n -r --output=NAME --noheadings --raw; do
+		run shmctl status "$opt"
+		assert_failure 2
+		assert_line --index 0 --partial "status: --output, --noheadings and --raw apply to the tables"
+	done
+	run shmctl --raw status
+	assert_failure 2
+}
+
+@test "no command: lists, like lsipc; global options apply" {
+	shmctl create vm1/ram 4K -q
+	shmctl create other 8K -q
+	run shmctl
+	assert_success
+	assert_equal "$output" "$(shmctl ls)"
+	assert_line --index 0 --regexp "^NAME +SIZE"
+	run shmctl -n -r -o NAME,SIZE
+	assert_output "other 8.0K
+vm1/ram 4.0K"
+	run shmctl --json
+	jq -e '.regions | length == 2' <<<"$output"
+	run shmctl --bogus
 	assert_failure 2
 }

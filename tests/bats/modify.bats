@@ -184,3 +184,84 @@ PERMS rw-r--r--"
 	assert_success
 	jq -e '.mode == 416' <<<"$output"
 }
+
+@test "rm -f: a missing region is not an error; other failures still are" {
+	shmctl create a 4K
+	run shmctl rm -f a nope
+	assert_success
+	assert_output ""
+	run shmctl stat a
+	assert_failure 3
+	run shmctl rm --force nope
+	assert_success
+	run shmctl rm -f bad//name
+	assert_failure 2
+	run shmctl rm nope
+	assert_failure 3
+}
+
+@test "rm --prefix/--all: removes a subtree; scripts must say --yes" {
+	shmctl create vm1/ram 4K
+	shmctl create vm1/rom 4K
+	shmctl create vm10/ram 4K
+	shmctl create other 4K
+	# Not a terminal and no --yes: refused, nothing removed.
+	run shmctl rm --prefix vm1/ </dev/null
+	assert_failure 2
+	assert_line --index 0 "shmctl: rm: refusing to remove 2 regions under 'vm1/' without --yes (standard input is not a terminal)"
+	run shmctl ls -n -r -o NAME
+	assert_output "other
+vm1/ram
+vm1/rom
+vm10/ram"
+	run shmctl rm --prefix vm1/ --yes
+	assert_success
+	run shmctl ls -n -r -o NAME
+	assert_output "other
+vm10/ram"
+	# Nothing under the prefix: nothing to do, nothing to confirm.
+	run shmctl rm --prefix nothing/ </dev/null
+	assert_success
+	run shmctl rm --prefix vm1/ extra
+	assert_failure 2
+	run shmctl rm --prefix /vm1
+	assert_failure 2
+	run shmctl rm --all -y
+	assert_success
+	run shmctl ls -n
+	assert_output ""
+}
+
+@test "rm --prefix on a terminal asks first" {
+	command -v script >/dev/null || skip "script(1) is not installed"
+	shmctl create vm1/ram 4K
+	# "n": nothing removed.
+	run script -qec "$SHMCTL_BIN rm --prefix vm1/" /dev/null <<<"n"
+	assert_failure 1
+	assert_output --partial "remove 1 region under 'vm1/'? [y/N]"
+	run shmctl stat vm1/ram
+	assert_success
+	run script -qec "$SHMCTL_BIN rm --prefix vm1/" /dev/null <<<"y"
+	assert_success
+	run shmctl stat vm1/ram
+	assert_failure 3
+}
+
+@test "chown USER: sets USER's login group too, like chown(1)" {
+	require_root
+	shmctl create o 4K
+	shmctl chown 0:100 o
+	run shmctl chown root: o --json
+	assert_success
+	jq -e '.uid == 0 and .gid == 0' <<<"$output"
+	run shmctl chown nobody: o --json
+	jq -e --argjson gid "$(id -g nobody)" '.uid == 65534 and .gid == $gid' <<<"$output"
+	run shmctl chown 0: o --json
+	jq -e '.uid == 0 and .gid == 0' <<<"$output"
+	# A uid without a passwd entry has no login group: say so, change nothing.
+	run shmctl chown 54321: o
+	assert_failure 2
+	assert_output --partial "user 54321 has no passwd entry"
+	run shmctl stat o --json
+	jq -e '.uid == 0 and .gid == 0' <<<"$output"
+}

@@ -76,3 +76,39 @@ Size: 4.0K"
 	run shmctl_as_nobody open readable
 	assert_failure 4
 }
+
+@test "names: what ls prints escaped can be pasted back (\\xNN on input)" {
+	shmctl create $'new\nline' 4K -q
+	shmctl create 'back\slash' 4K -q
+	shmctl create "with space" 4K -q
+	run shmctl ls -n -r -o NAME
+	assert_output 'back\x5cslash
+new\x0aline
+with\x20space'
+	# Each printed form names its region.
+	run shmctl stat 'new\x0aline' --json
+	assert_success
+	jq -e '.name == "new\nline"' <<<"$output"
+	run shmctl stat 'with\x20space' -o SIZE --bytes --noheadings
+	assert_output "4096"
+	run shmctl stat 'back\x5cslash' -o SIZE --bytes --noheadings
+	assert_output "4096"
+	# A backslash not starting \xNN is literal.
+	run shmctl stat 'back\slash' -o SIZE --bytes --noheadings
+	assert_output "4096"
+	# A literal "\x41" is given as \x5cx41; "\x41" alone is "A".
+	shmctl create 'lit\x5cx41' 4K -q
+	run shmctl ls lit -n -r -o NAME
+	assert_output 'lit\x5cx41'
+	shmctl create 'lit\x41' 4K -q
+	run shmctl stat litA --json
+	jq -e '.name == "litA"' <<<"$output"
+	run shmctl ls 'new\x0a' -n -r -o NAME
+	assert_output 'new\x0aline'
+	shmctl rm 'new\x0aline' 'lit\x5cx41'
+	run shmctl stat $'new\nline'
+	assert_failure 3
+	run shmctl create 'nul\x00' 4K
+	assert_failure 2
+	assert_output --partial "would be a NUL byte"
+}

@@ -152,15 +152,16 @@ void bench_create_latency(const struct bench_env *e)
 		snprintf(name, sizeof(name), "create 1MiB+fd p99, %s", whos[i]);
 		bench_print(bench_figure(name, "us"));
 	}
+	/* The target is against the floor the design requires; the plain bare server is a report. */
 	bench_pair("create 1MiB+fd p50, shmd / bare",
 		   bench_figure("create 1MiB+fd p50, shmd", "us"),
-		   bench_figure("create 1MiB+fd p50, bare server", "us"), 1.25, false);
+		   bench_figure("create 1MiB+fd p50, bare server", "us"), NAN, false);
 	bench_pair("create 1MiB+fd p99, shmd / bare",
 		   bench_figure("create 1MiB+fd p99, shmd", "us"),
 		   bench_figure("create 1MiB+fd p99, bare server", "us"), NAN, false);
 	bench_pair("create 1MiB+fd p50, shmd / " BARE_KEEP,
 		   bench_figure("create 1MiB+fd p50, shmd", "us"),
-		   bench_figure("create 1MiB+fd p50, " BARE_KEEP, "us"), NAN, false);
+		   bench_figure("create 1MiB+fd p50, " BARE_KEEP, "us"), 1.25, false);
 	bench_pair("create 1MiB+fd p50, shmd / kernel call alone",
 		   bench_figure("create 1MiB+fd p50, shmd", "us"),
 		   bench_figure("create 1MiB+fd p50, kernel memfd_create+ftruncate+close", "us"),

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * bench-shmd: what the daemon costs against the kernel's own primitives, measured in
- * one run. Usage: bench-shmd [create|open|churn|scale]... (default: all).
+ * one run. Usage: bench-shmd [create|open|openmany|churn|json|scale]... (default: all).
  * Needs $SHMD_BIN; $SHMCTL_BIN for the List figure; $BENCH_BARE_SERVER or a
  * bare-server binary next to this one. Knobs: BENCH_RUNS, BENCH_SECONDS, BENCH_LAT_OPS.
  */
@@ -23,8 +23,11 @@ struct part {
 };
 
 static const struct part parts[] = {
-	{ "create", bench_create_latency, true }, { "open", bench_open_throughput, true },
-	{ "churn", bench_churn, true },		  { "json", bench_json, false },
+	{ "create", bench_create_latency, true },
+	{ "open", bench_open_throughput, true },
+	{ "openmany", bench_open_many, true },
+	{ "churn", bench_churn, true },
+	{ "json", bench_json, false },
 	{ "scale", bench_scale, false },
 };
 
@@ -75,12 +78,15 @@ static int run_part(const struct part *p, struct bench_env *e, const char *bare_
 	}
 	e->shmd_socket = d.socket;
 	e->shmd_pid = d.pid;
+	bench_note_cpus(p->name, "shmd", d.pid);
 	if (p->bare) {
 		if (asprintf(&bare_sock, "%s/bare.sock", d.dir) < 0)
 			bare_sock = NULL;
 		bare = bare_sock ? bare_server_start(bare_bin, bare_sock) : -ENOMEM;
 		e->bare_socket = bare_sock;
 		e->bare_pid = bare;
+		if (bare > 0)
+			bench_note_cpus(p->name, "bare server", bare);
 	}
 	if (bare < 0 && p->bare)
 		bench_fail("starting the bare server", bare);

@@ -146,9 +146,16 @@ static void memory_figures(struct scale *s, long long rss0, long long slab0)
 	bench_limit(label, f, 1024, false);
 	if (slab0 < 0 || slab1 < 0)
 		return;
-	/* The memfds' inode, dentry and file live in kernel slabs: machine-wide, so only a hint. */
+	/*
+	 * The memfds' inode, dentry and file (and the daemon's own description's file) live in
+	 * kernel slabs, which the daemon's RSS does not count: machine-wide, so other processes'
+	 * work shows in it too; a region costs its total.
+	 */
 	f = bench_figure("kernel slab growth per region (machine-wide)", "B");
 	bench_add(f, (double)(slab1 - slab0) / s->count);
+	bench_print(f);
+	f = bench_figure("memory per region, daemon RSS + kernel slab", "B");
+	bench_add(f, (double)(rss1 - rss0 + slab1 - slab0) / s->count);
 	bench_print(f);
 }
 

@@ -18,6 +18,9 @@ struct bench_env {
 void bench_create_latency(const struct bench_env *e);
 /* Open by name, read-write and read-only, 1/4/16 client processes, ops/s. */
 void bench_open_throughput(const struct bench_env *e);
+/* Open rw of a random name among OPEN_MANY_REGIONS regions, 1 and 16 clients, ops/s. */
+#define OPEN_MANY_REGIONS 19000
+void bench_open_many(const struct bench_env *e);
 /* Create+Delete, 16 client processes, ops/s. */
 void bench_churn(const struct bench_env *e);
 /* The json-c work of Open and of Create+Delete, both sides, and the bound it sets. */

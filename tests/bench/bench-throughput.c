@@ -17,6 +17,7 @@ enum kind {
 	OPEN_RW,
 	OPEN_RO,
 	OPEN_SEND,
+	OPEN_MANY, /* shmd: a random one of many regions; bare: its one memfd, re-opened rw */
 	CHURN,
 	CHURN_KEEP /* bare only: Create with the kernel work shmd's design requires */
 };
@@ -33,12 +34,20 @@ struct client {
 	int sock;
 	enum kind kind;
 	char name[64];
+	uint64_t rng; /* OPEN_MANY's xorshift state */
+	int n_many;
 };
 
 struct worker_arg {
 	const struct bench_env *env;
 	const struct variant *v;
+	int n_many; /* OPEN_MANY: regions bench/many/0 .. n_many-1 exist */
 };
+
+static void many_name(char *buf, size_t len, int i)
+{
+	snprintf(buf, len, "bench/many/%05d", i);
+}
 
 static int client_setup(void *arg, int idx, void **state)
 {
@@ -50,6 +59,8 @@ static int client_setup(void *arg, int idx, void **state)
 	*state = c;
 	c->sock = -1;
 	c->kind = a->v->kind;
+	c->n_many = a->n_many;
+	c->rng = 0x9e3779b97f4a7c15ULL * (uint64_t)(idx + 1) ^ (uint64_t)getpid();
 	if (c->kind == CHURN || c->kind == CHURN_KEEP)
 		snprintf(c->name, sizeof(c->name), "bench/churn/%d", idx);
 	else
@@ -85,6 +96,15 @@ static int shmd_op(void *state, uint64_t iteration)
 		r = shmd_open(c->ctx, c->name, c->kind == OPEN_RW ? O_RDWR : O_RDONLY, &fd, NULL);
 		safe_close(fd);
 		return r;
+	case OPEN_MANY:
+		/* xorshift64: a name the daemon's registry must look up, no cache line kept warm. */
+		c->rng ^= c->rng << 13;
+		c->rng ^= c->rng >> 7;
+		c->rng ^= c->rng << 17;
+		many_name(c->name, sizeof(c->name), (int)(c->rng % (uint64_t)c->n_many));
+		r = shmd_open(c->ctx, c->name, O_RDWR, &fd, NULL);
+		safe_close(fd);
+		return r;
 	case CHURN:
 		r = shmd_create(c->ctx, c->name, MIB, 0600, 0, 0, &fd, NULL, NULL);
 		safe_close(fd);
@@ -96,9 +116,10 @@ static int shmd_op(void *state, uint64_t iteration)
 
 static int bare_op(void *state, uint64_t iteration)
 {
-	static const enum bare_op ops[] = {
-		[OPEN_RW] = BARE_OPEN_RW, [OPEN_RO] = BARE_OPEN_RO, [OPEN_SEND] = BARE_OPEN_SEND
-	};
+	static const enum bare_op ops[] = { [OPEN_RW] = BARE_OPEN_RW,
+					    [OPEN_RO] = BARE_OPEN_RO,
+					    [OPEN_SEND] = BARE_OPEN_SEND,
+					    [OPEN_MANY] = BARE_OPEN_RW };
 	struct client *c = state;
 	int fd = -1, r;
 
@@ -120,11 +141,11 @@ static void figure_name(char *buf, size_t len, const char *what, int conc, const
 
 /* Runs every variant once per run, interleaved, after one warm-up round. */
 static int measure(const struct bench_env *e, const char *what, const struct variant *vs, size_t nv,
-		   int conc)
+		   int conc, int n_many)
 {
 	for (int run = -1; run < bench_cfg.runs; run++) {
 		for (size_t i = 0; i < nv; i++) {
-			struct worker_arg a = { .env = e, .v = &vs[i] };
+			struct worker_arg a = { .env = e, .v = &vs[i], .n_many = n_many };
 			struct bench_worker w = {
 				.setup = client_setup,
 				.op = vs[i].shmd ? shmd_op : bare_op,
@@ -209,7 +230,7 @@ void bench_open_throughput(const struct bench_env *e)
 	bench_note("open: client processes each loop Open + close(fd) for %.2f s per run",
 		   bench_cfg.seconds);
 	for (size_t c = 0; c < ELEMENTSOF(concs); c++) {
-		r = measure(e, "open", vs, ELEMENTSOF(vs), concs[c]);
+		r = measure(e, "open", vs, ELEMENTSOF(vs), concs[c], 0);
 		if (r < 0) {
 			bench_fail("open throughput", r);
 			break;
@@ -232,10 +253,58 @@ void bench_churn(const struct bench_env *e)
 	int r;
 
 	bench_note("churn: 16 client processes each loop Create 1 MiB + fd, close, Delete (1 op)");
-	r = measure(e, "create+delete", vs, ELEMENTSOF(vs), 16);
+	r = measure(e, "create+delete", vs, ELEMENTSOF(vs), 16, 0);
 	if (r < 0)
 		return bench_fail("create+delete churn", r);
-	print_and_pair("create+delete", vs, ELEMENTSOF(vs), 16, 1, 0, 0.8);
-	/* What shmd adds beyond the fchmod and re-open its design requires. */
-	print_and_pair("create+delete", vs, 0, 16, 1, 2, NAN);
+	print_and_pair("create+delete", vs, ELEMENTSOF(vs), 16, 1, 0, NAN);
+	/* The target: what shmd adds beyond the fchmod and re-open its design requires. */
+	print_and_pair("create+delete", vs, 0, 16, 1, 2, 0.8);
+}
+
+/* Make regions bench/many/0 .. n-1 (sparse, 4 KiB each), or delete them (create false). */
+static int many_regions(struct shmd_ctx *ctx, int n, bool create)
+{
+	for (int i = 0; i < n; i++) {
+		char name[64];
+		int r;
+
+		many_name(name, sizeof(name), i);
+		r = create ? shmd_create(ctx, name, 4096, 0644, 0, 0, NULL, NULL, NULL) :
+			     shmd_delete(ctx, name);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+void bench_open_many(const struct bench_env *e)
+{
+	static const struct variant vs[] = {
+		{ "bare re-open rw", false, OPEN_MANY },
+		{ "shmd rw, random name", true, OPEN_MANY },
+	};
+	static const int concs[] = { 1, 16 };
+	struct shmd_ctx *ctx = shmd_ctx_new(e->shmd_socket);
+	uint64_t t0 = bench_now_ns();
+	int r = ctx ? many_regions(ctx, OPEN_MANY_REGIONS, true) : -ENOMEM;
+
+	if (r < 0) {
+		shmd_ctx_unref(ctx);
+		return bench_fail("open among many: creating the regions", r);
+	}
+	bench_note("open among many: %d regions made in %.1f s; shmd clients open a random one "
+		   "(xorshift) per op, the bare server re-opens its one memfd",
+		   OPEN_MANY_REGIONS, (double)(bench_now_ns() - t0) / 1e9);
+	for (size_t c = 0; c < ELEMENTSOF(concs); c++) {
+		r = measure(e, "open among many", vs, ELEMENTSOF(vs), concs[c], OPEN_MANY_REGIONS);
+		if (r < 0) {
+			bench_fail("open among many", r);
+			break;
+		}
+		print_and_pair("open among many", vs, ELEMENTSOF(vs), concs[c], 1, 0, 0.8);
+	}
+	r = many_regions(ctx, OPEN_MANY_REGIONS, false);
+	if (r < 0)
+		bench_fail("open among many: deleting the regions", r);
+	shmd_ctx_unref(ctx);
 }

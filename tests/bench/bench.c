@@ -138,6 +138,31 @@ static long cores(void)
 	return sysconf(_SC_NPROCESSORS_ONLN);
 }
 
+/* "0-1": the Cpus_allowed_list of /proc/PID/status (0: ourselves). */
+static void cpus_allowed(pid_t pid, char *buf, size_t len)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(buf, len, "?");
+	snprintf(path, sizeof(path), pid > 0 ? "/proc/%d/status" : "/proc/self/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Cpus_allowed_list: %63s", buf) == 1)
+			break;
+	fclose(f);
+}
+
+void bench_note_cpus(const char *part, const char *who, pid_t pid)
+{
+	char cpus[64];
+
+	cpus_allowed(pid, cpus, sizeof(cpus));
+	bench_note("%s: %s (pid %d) may run on CPUs %s", part, who, (int)pid, cpus);
+}
+
 void bench_begin(const char *title)
 {
 	struct utsname u;
@@ -155,6 +180,15 @@ void bench_begin(const char *title)
 	printf("# %s\n", title);
 	printf("# machine: %ld cores, %s, Linux %s %s\n", cores(), model, u.release, u.machine);
 	printf("# load at start: %.2f\n", load_start);
+	{
+		char cpus[64];
+		cpus_allowed(0, cpus, sizeof(cpus));
+		/* Everything the benchmark starts inherits it: "taskset -c 0" pins all to one CPU. */
+		printf("# placement: the benchmark and its clients may run on CPUs %s (of %ld)%s\n",
+		       cpus, cores(),
+		       strchr(cpus, '-') || strchr(cpus, ',') ? ", unpinned" :
+								", pinned: everything on one CPU");
+	}
 	printf("# runs: %d measured after 1 warm-up; %.2f s per throughput run; %d ops per latency run\n",
 	       bench_cfg.runs, bench_cfg.seconds, bench_cfg.lat_ops);
 	printf("# %-46s %12s %12s %12s %-9s %s\n", "figure", "median", "min", "max", "unit",

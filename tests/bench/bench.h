@@ -59,6 +59,8 @@ void bench_pair(const char *label, const struct bench_figure *shmd, const struct
 		double target, bool at_least);
 /* A row with an absolute target on the figure's median (unit as the figure's). */
 void bench_limit(const char *label, const struct bench_figure *f, double target, bool at_least);
+/* Note where process pid may run (Cpus_allowed_list), for the placement of the figures. */
+void bench_note_cpus(const char *part, const char *who, pid_t pid);
 /* A row whose ratio was computed by the caller (e.g. one figure against itself at another size). */
 void bench_ratio(const char *label, double ratio, double target, bool at_least);
 

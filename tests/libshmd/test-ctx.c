@@ -104,12 +104,29 @@ static void test_no_daemon(const struct test_daemon *d)
 
 	snprintf(path, sizeof(path), "%s/missing.sock", d->dir);
 	ctx = shmd_ctx_new(path);
-	is_int(shmd_ctx_connect(ctx), -ENOENT, "no socket file: -ENOENT");
+	is_int(shmd_ctx_connect(ctx), -ECONNREFUSED, "no socket file: -ECONNREFUSED, not -ENOENT");
 	ok(shmd_ctx_get_error_name(ctx) == NULL, "a local failure has no daemon error name");
 	ok(shmd_ctx_get_error_message(ctx) && strstr(shmd_ctx_get_error_message(ctx), path),
 	   "the message names the socket: %s", shmd_ctx_get_error_message(ctx));
 	struct shmd_status *st = NULL;
-	is_int(shmd_status(ctx, &st), -ENOENT, "a call without a daemon: -ENOENT");
+	is_int(shmd_status(ctx, &st), -ECONNREFUSED, "a call without a daemon: -ECONNREFUSED");
+	struct shmd_region *region = NULL;
+	is_int(shmd_stat(ctx, "vm1/ram", &region), -ECONNREFUSED,
+	       "a region call without a daemon: -ECONNREFUSED, not the region's -ENOENT");
+	ok(shmd_ctx_get_error_message(ctx) &&
+		   strstr(shmd_ctx_get_error_message(ctx), "No such file or directory"),
+	   "  the message keeps the kernel's reason: %s", shmd_ctx_get_error_message(ctx));
+	shmd_ctx_unref(ctx);
+
+	/* A path through a regular file (ENOTDIR): no daemon either. */
+	snprintf(path, sizeof(path), "%s/file", d->dir);
+	int file = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	if (file < 0)
+		bail_out("create %s: %s", path, strerror(errno));
+	close(file);
+	snprintf(path, sizeof(path), "%s/file/shmd.sock", d->dir);
+	ctx = shmd_ctx_new(path);
+	is_int(shmd_ctx_connect(ctx), -ECONNREFUSED, "a path through a file: -ECONNREFUSED");
 	shmd_ctx_unref(ctx);
 
 	/* A socket file nobody listens on: bound, then closed. */

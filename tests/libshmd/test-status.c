@@ -21,6 +21,8 @@ int main(void)
 
 	is_int(shmd_status(ctx, &st), 0, "status");
 	is_str(shmd_status_get_version(st), SHMD_VERSION, "version");
+	is_int(shmd_status_get_pid(st), d.pid, "the daemon's pid");
+	is_int(shmd_status_get_pid(NULL), 0, "pid of NULL: 0");
 	is_int((long long)shmd_status_get_regions(st), 0, "no regions");
 	is_int((long long)shmd_status_get_total_size(st), 0, "total size 0");
 	is_int((long long)shmd_status_get_connections(st), 1, "one connection (ours)");

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# The exported symbols of libshmd.so are exactly those listed in libshmd.sym, all at LIBSHMD_1.
+# The exported symbols of libshmd.so are exactly those listed in libshmd.sym, each at its node's version.
 set -u
 so="$SHMD_BUILDDIR/libshmd/.libs/libshmd.so"
 sym="$SHMD_SRCDIR/libshmd/libshmd.sym"
@@ -26,4 +26,6 @@ check() { # description, then the test command
 check "libshmd.sym lists functions" test -s "$tmp/listed"
 check "every listed symbol is exported" sh -c "comm -23 '$tmp/listed' '$tmp/exported' | diff /dev/null -"
 check "nothing else is exported" sh -c "comm -13 '$tmp/listed' '$tmp/exported' | diff /dev/null -"
-check "every export is versioned LIBSHMD_1" sh -c "! grep -v '@@LIBSHMD_1\$' '$tmp/raw'"
+# "name@@NODE" for every listed function, from the node that lists it.
+awk '/^[A-Z0-9_]+ *\{/ { node = $1 } /^[[:space:]]*[a-z0-9_]+;/ { sub(/^[[:space:]]*/, ""); sub(/;.*/, ""); print $0 "@@" node }' "$sym" | sort >"$tmp/versioned"
+check "every export is versioned by the node that lists it" sh -c "sort '$tmp/raw' | diff '$tmp/versioned' -"

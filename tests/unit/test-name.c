@@ -43,6 +43,11 @@ static void test_name_check(void)
 	valid("vm1/r", true);
 	valid(".", true);
 	invalid("a//", 3, true, "empty component");
+	/* The POSIX shm_open() habit gets its own reason. */
+	ok(strstr(name_check("/myshm", 6, false) ?: "", "starts with '/'") != NULL,
+	   "a leading '/' is named as such");
+	ok(strstr(name_check("/vm1/", 5, true) ?: "", "starts with '/'") != NULL,
+	   "  in a prefix too");
 }
 
 static void test_utf8(void)
