@@ -11,6 +11,7 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
+#include "conf.h"
 #include "log.h"
 #include "options.h"
 #include "privilege.h"
@@ -143,7 +144,7 @@ static int setup_signals(sd_event *e)
 	return r;
 }
 
-static int run(const struct config *config)
+static int run(const struct config *config, struct shmd_conf *conf)
 {
 	_cleanup_(sd_event_unrefp) sd_event *event = NULL;
 	struct server server;
@@ -187,14 +188,48 @@ static int run(const struct config *config)
 	return r;
 }
 
+/*
+ * The settings: defaults, then the [Daemon] keys of the configuration files, then the
+ * command line over them. The command line is read twice: first for --config (and to
+ * refuse bad usage before any file is read). 0 to run, else the exit status.
+ */
+static int load_settings(struct config *config, struct shmd_conf *conf, int argc, char **argv)
+{
+	struct conf_error err;
+	char reason[CONF_REASON_MAX];
+	int r;
+
+	config_init(config);
+	r = config_parse_args(config, argc, argv);
+	if (r != 0)
+		return r > 0 ? EXIT_SUCCESS : 2;
+	const char *path = config->config_path ? config->config_path : SHMD_CONFIG_FILE;
+	if (conf_load(conf, path, config->config_path != NULL, &err) < 0) {
+		fprintf(stderr, "shmd: %s:%u: %s\n", err.file, err.line, err.reason);
+		return EXIT_FAILURE;
+	}
+	config_init(config);
+	for (size_t i = 0; i < conf->n_options; i++)
+		if (config_set_key(config, conf->options[i].key, conf->options[i].value, reason,
+				   sizeof(reason)) < 0) {
+			fprintf(stderr, "shmd: %s:%u: %s\n", conf->options[i].file,
+				conf->options[i].line, reason);
+			return EXIT_FAILURE;
+		}
+	return config_parse_args(config, argc, argv) == 0 ? 0 : 2;
+}
+
 int main(int argc, char **argv)
 {
 	struct config config;
+	struct shmd_conf conf;
 
-	config_init(&config);
-	int r = config_parse_args(&config, argc, argv);
-	if (r != 0)
-		return r > 0 ? EXIT_SUCCESS : 2;
-	log_setup(config.log_target, config.log_level);
-	return run(&config) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	conf_init(&conf);
+	int r = load_settings(&config, &conf, argc, argv);
+	if (r == 0) {
+		log_setup(config.log_target, config.log_level);
+		r = run(&config, &conf) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	}
+	conf_done(&conf);
+	return r;
 }
