@@ -39,7 +39,7 @@ const char *conf_scope_to_string(enum conf_scope s)
 	return s < _CONF_SCOPE_MAX ? scope_names[s] : "?";
 }
 
-static const struct conf_limit unlimited = { CONF_UNLIMITED, CONF_UNLIMITED };
+static const struct conf_limit unlimited = { CONF_UNLIMITED, CONF_UNLIMITED, 0 };
 
 void conf_init(struct shmd_conf *c)
 {
@@ -137,9 +137,12 @@ static int parse_memory(struct parse *p, const char *v, uint64_t *ret)
 
 static int parse_limit_key(struct parse *p, struct conf_limit *l, const char *key, const char *v)
 {
-	if (strcmp(key, "MemoryMax") == 0)
+	if (strcmp(key, "MemoryMax") == 0) {
+		l->set |= CONF_SET_MEMORY;
 		return parse_memory(p, v, &l->memory_max);
+	}
 	if (strcmp(key, "RegionsMax") == 0) {
+		l->set |= CONF_SET_REGIONS;
 		if (strcmp(v, "infinity") == 0)
 			l->regions_max = CONF_UNLIMITED;
 		else if (!parse_decimal(v, UINT32_MAX, &l->regions_max))
@@ -490,6 +493,20 @@ const struct conf_subject *conf_find_unit(const struct shmd_conf *c, const char 
 static bool limit_set(const struct conf_limit *l)
 {
 	return l->memory_max != CONF_UNLIMITED || l->regions_max != CONF_UNLIMITED;
+}
+
+void conf_take_policy(struct shmd_conf *dst, struct shmd_conf *src)
+{
+	struct conf_option *options = src->options;
+	size_t n_options = src->n_options;
+
+	src->options = NULL;
+	src->n_options = 0;
+	conf_done(dst);
+	*dst = *src;
+	conf_init(src);
+	src->options = options;
+	src->n_options = n_options;
 }
 
 bool conf_has_limits(const struct shmd_conf *c)

@@ -19,10 +19,16 @@ enum conf_scope {
 	_CONF_SCOPE_MAX,
 };
 
-/* MemoryMax= and RegionsMax= of one section; CONF_UNLIMITED when not set. */
+enum {
+	CONF_SET_MEMORY = 1 << 0,
+	CONF_SET_REGIONS = 1 << 1,
+};
+
+/* MemoryMax= and RegionsMax= of one section; set says which the section gives. */
 struct conf_limit {
 	uint64_t memory_max;
 	uint64_t regions_max;
+	unsigned set;
 };
 
 /* A [User ...], [Group ...] or [Unit ...] section. */
@@ -98,3 +104,6 @@ const struct conf_subject *conf_find_unit(const struct shmd_conf *c, const char 
 bool conf_has_limits(const struct shmd_conf *c);
 
 const char *conf_scope_to_string(enum conf_scope s);
+
+/* Move everything but the [Daemon] options from src into dst (whose old policy is freed). */
+void conf_take_policy(struct shmd_conf *dst, struct shmd_conf *src);

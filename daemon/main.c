@@ -15,6 +15,7 @@
 #include "log.h"
 #include "options.h"
 #include "privilege.h"
+#include "reload.h"
 #include "server.h"
 
 static void strv_freep(char ***p)
@@ -132,6 +133,7 @@ static int setup_signals(sd_event *e)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP); /* reload, handled by reload.c */
 	/* A shell starts background jobs with SIGINT ignored; we still want it to stop us. */
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
@@ -155,6 +157,10 @@ static int run(const struct config *config, struct shmd_conf *conf)
 	if ((r = sd_event_new(&event)) < 0 || (r = setup_signals(event)) < 0)
 		return log_errno(LOG_ERR, r, "cannot set up the event loop");
 	server_init(&server, event, config);
+	quota_set_conf(&server.quota, conf);
+	quota_rebuild(&server.quota, &server.registry);
+	if ((r = reload_setup_signal(&server)) < 0)
+		log_errno(LOG_WARNING, r, "cannot handle SIGHUP");
 
 	r = take_activated(&server);
 	if (r == 0) {
@@ -191,7 +197,7 @@ static int run(const struct config *config, struct shmd_conf *conf)
 /*
  * The settings: defaults, then the [Daemon] keys of the configuration files, then the
  * command line over them. The command line is read twice: first for --config (and to
- * refuse bad usage before any file is read). 0 to run, else the exit status.
+ * refuse bad usage before any file is read). -1 to run, else the exit status.
  */
 static int load_settings(struct config *config, struct shmd_conf *conf, int argc, char **argv)
 {
@@ -216,7 +222,7 @@ static int load_settings(struct config *config, struct shmd_conf *conf, int argc
 				conf->options[i].line, reason);
 			return EXIT_FAILURE;
 		}
-	return config_parse_args(config, argc, argv) == 0 ? 0 : 2;
+	return config_parse_args(config, argc, argv) == 0 ? -1 : 2;
 }
 
 int main(int argc, char **argv)
@@ -226,7 +232,7 @@ int main(int argc, char **argv)
 
 	conf_init(&conf);
 	int r = load_settings(&config, &conf, argc, argv);
-	if (r == 0) {
+	if (r < 0) {
 		log_setup(config.log_target, config.log_level);
 		r = run(&config, &conf) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 	}

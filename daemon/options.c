@@ -47,7 +47,7 @@ static void usage(void)
 	       "      --log-target TARGET          auto, console or journal (default auto)\n"
 	       "      --log-level LEVEL            err, warning, notice, info or debug (default info)\n"
 	       "      --config PATH                configuration file, then PATH.d/*.conf\n"
-	       "                                   (default " SHMD_CONFIG_FILE ")\n"
+	       "                                   (default: " SHMD_CONFIG_FILE ")\n"
 	       "  -h, --help                       show this help\n"
 	       "  -V, --version                    show the version\n");
 }
