@@ -34,6 +34,8 @@ static const struct shmctl_cmd commands[] = {
 	{ "chmod", cmd_chmod, "MODE NAME", "change the permission bits (octal)", NULL },
 	{ "chown", cmd_chown, "USER[:GROUP] NAME", "change owner and/or group (or :GROUP)", NULL },
 	{ "status", cmd_status, "", "show the daemon's totals, limits and features", NULL },
+	{ "quota", cmd_quota, "", "show usage and limits per user, group and unit",
+	  " columns (-o): TYPE SUBJECT USED LIMIT USE% REGIONS RLIMIT RUSE%\n" },
 	{ "exec", cmd_exec, "NAME... -- CMD [ARG]...",
 	  "run CMD with the regions open at fds 3 and up",
 	  "     --ro               open the regions read-only\n"
@@ -64,8 +66,9 @@ static const char exit_status_help[] =
 	" 3  no such region\n"
 	" 4  permission denied (or forbidden by the region's seals)\n"
 	" 5  the region already exists\n"
-	" 6  a quota or limit was reached\n"
-	" 7  cannot reach the daemon\n";
+	" 6  a limit was reached\n"
+	" 7  cannot reach the daemon\n"
+	" 8  a quota was exceeded\n";
 
 void shmctl_usage(const struct shmctl *s)
 {
