@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "call.h"
+#include "connection.h"
 #include "log.h"
 #include "methods-quota.h"
 #include "methods.h"
@@ -44,9 +45,22 @@ static int quota_exceeded(struct call *call, const char *name, const struct quot
 	return call_region_error(call, ERR("QuotaExceeded"), name, p);
 }
 
+/*
+ * The unit a request is charged to and judged by is that of the process that sent it: a
+ * connection inherited across fork() into another unit must not charge the first one.
+ * Only the methods that charge or create names pay for looking it up.
+ */
+static void resolve_unit(struct call *call)
+{
+	struct connection *c = call->conn;
+	call->caller.unit = peer_message_unit(&c->peer, &c->reader, c->fd, call->caller.pid);
+}
+
 int quota_check_name(struct call *call, const char *name)
 {
 	char buf[256];
+
+	resolve_unit(call);
 	const char *reason =
 		prefix_check(&call->server->quota.conf, &call->caller, name, buf, sizeof(buf));
 	return reason ? call_denied(call, name, reason) : 0;
@@ -54,11 +68,11 @@ int quota_check_name(struct call *call, const char *name)
 
 int quota_check_create(struct call *call, const char *name, uint64_t size)
 {
-	struct quota_owner o = { call->caller.uid, call->caller.gid, call->caller.unit };
 	struct quota_refusal q;
 
 	if (quota_check_name(call, name) < 0)
 		return -EINVAL;
+	struct quota_owner o = { call->caller.uid, call->caller.gid, call->caller.unit };
 	if (quota_check(&call->server->quota, &o, QUOTA_CHECK_ALL, size, 1, &q))
 		return quota_exceeded(call, name, &q);
 	return 0;
