@@ -249,7 +249,11 @@ static bool bytes_limited(struct quota *q, struct quota_usage *u)
 	return u && quota_limit(q, u)->memory_max != CONF_UNLIMITED;
 }
 
-/* Re-read the sizes of watched regions whose charge counts in a byte limit about to be checked. */
+/*
+ * Re-read the sizes of watched regions whose charge counts in a byte limit about to be
+ * checked: all of them when there are at most QUOTA_REFRESH_BUDGET, else that many in turn
+ * (one fstat() each: re-reading a thousand would cost a Create 100 times its own time).
+ */
 static void refresh_watched(struct quota *q, const struct quota_owner *o, unsigned mask)
 {
 	bool all = (mask & QUOTA_CHECK_GLOBAL) && bytes_limited(q, &q->global);
@@ -260,13 +264,19 @@ static void refresh_watched(struct quota *q, const struct quota_owner *o, unsign
 	bool unit = (mask & QUOTA_CHECK_UNIT) &&
 		    bytes_limited(q, usage_get(q, CONF_UNIT, 0, o->unit, false));
 
-	if (!all && !user && !group && !unit)
+	size_t n = q->n_watch, budget = QUOTA_REFRESH_BUDGET;
+
+	if ((!all && !user && !group && !unit) || n == 0)
 		return;
-	for (size_t i = 0; i < q->n_watch; i++) {
+	/* In turns, from where the last check stopped, so every region is re-read in time. */
+	for (size_t k = 0, i = q->watch_cursor % n; k < n && budget > 0; k++, i = (i + 1) % n) {
 		struct region *r = q->watch[i];
 		if (all || (user && r->uid == o->uid) || (group && r->gid == o->gid) ||
-		    (unit && r->creator.unit && strcmp(r->creator.unit, o->unit) == 0))
+		    (unit && r->creator.unit && strcmp(r->creator.unit, o->unit) == 0)) {
 			refresh(q, r);
+			budget--;
+		}
+		q->watch_cursor = i + 1;
 	}
 }
 

@@ -41,7 +41,11 @@ struct quota {
 	 */
 	struct region **watch;
 	size_t n_watch, cap_watch;
+	size_t watch_cursor; /* where the next check starts re-reading */
 };
+
+/* Watched regions re-read per check at most. */
+#define QUOTA_REFRESH_BUDGET 8
 
 /* The subjects a region is (or would be) charged to. */
 struct quota_owner {
