@@ -57,10 +57,11 @@ int cmd_create(struct shmctl *s, int argc, char *argv[])
 		{ "fixed", no_argument, NULL, 'f' },
 		{ "seal", required_argument, NULL, 's' },
 		{ "open-existing", no_argument, NULL, 'e' },
+		{ "prealloc", no_argument, NULL, 'P' },
 		SHMCTL_GLOBAL_LONGOPTS,
 		{},
 	};
-	static const char shortopts[] = SHMCTL_GLOBAL_SHORTOPTS "m:fs:e";
+	static const char shortopts[] = SHMCTL_GLOBAL_SHORTOPTS "m:fs:eP";
 	_cleanup_region_ struct shmd_region *region = NULL;
 	_cleanup_json_ json_object *extra = NULL;
 	_cleanup_free_ char **args = NULL;
@@ -87,6 +88,9 @@ int cmd_create(struct shmctl *s, int argc, char *argv[])
 			break;
 		case 'e':
 			flags |= SHMD_CREATE_OPEN_EXISTING;
+			continue;
+		case 'P':
+			flags |= SHMD_CREATE_PREALLOC;
 			continue;
 		default:
 			r = shmctl_global_option(s, c, optarg);

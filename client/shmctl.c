@@ -18,7 +18,8 @@ static const struct shmctl_cmd commands[] = {
 	  " -f, --fixed            seal grow and shrink: the size can never change\n"
 	  " -s, --seal LIST        seals to apply at creation (seal,shrink,grow,write,\n"
 	  "                        future-write,exec)\n"
-	  " -e, --open-existing    succeed if the region exists (its size and mode are kept)\n" },
+	  " -e, --open-existing    succeed if the region exists (its size and mode are kept)\n"
+	  " -P, --prealloc         allocate the memory now (counts in shmd's memory cgroup)\n" },
 	{ "open", cmd_open, "NAME", "open a region and print its details",
 	  "     --ro               open read-only\n" },
 	{ "ls", cmd_ls, "[PREFIX]", "list regions (alias: list)", NULL },

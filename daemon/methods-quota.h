@@ -24,5 +24,8 @@ int quota_check_resize(struct call *call, struct region *r, uint64_t size);
 /* SetAccess giving r the owner uid and group gid. */
 int quota_check_chown(struct call *call, struct region *r, uid_t uid, gid_t gid);
 
+/* Create with prealloc: allocate r's memory now. 0, or the error replied. */
+int quota_prealloc(struct call *call, struct region *r);
+
 int method_quotas(struct call *call);
 int method_reload(struct call *call);

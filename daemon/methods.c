@@ -153,7 +153,7 @@ static int method_create(struct call *call)
 {
 	struct region_params p = { .mode = 0600 };
 	_cleanup_free_ char *name = NULL;
-	bool exclusive = true, with_region = true;
+	bool exclusive = true, with_region = true, prealloc = false;
 	int access = 0, fd = -1;
 	uint64_t v, max;
 
@@ -162,7 +162,8 @@ static int method_create(struct call *call)
 	    param_bool(call, "fixed", &p.fixed) < 0 || param_seals(call, "seals", &p.seals) < 0 ||
 	    param_bool(call, "exclusive", &exclusive) < 0 ||
 	    param_access(call, "access", &access) < 0 ||
-	    param_bool(call, "withRegion", &with_region) < 0)
+	    param_bool(call, "withRegion", &with_region) < 0 ||
+	    param_bool(call, "prealloc", &prealloc) < 0)
 		return -EINVAL;
 	if (!json_object_object_get(call->params, "size")) /* absent or null */
 		return call_invalid(call, "size", "missing");
@@ -198,6 +199,10 @@ static int method_create(struct call *call)
 	r = region_new(&p, &reg, &op);
 	if (r < 0)
 		return create_error(call, op, r);
+	if (prealloc && quota_prealloc(call, reg) < 0) {
+		region_free(reg);
+		return -EINVAL;
+	}
 	if (access && creator_fd(call, reg, access, &fd) < 0) {
 		region_free(reg);
 		return -EINVAL;
@@ -544,7 +549,8 @@ static int method_status(struct call *call)
 /* Who may call what, in one place. */
 static const struct method methods[] = {
 	{ "io.shmd.Manager.Create", method_create,
-	  PARAMS(NAME, "size", "mode", "fixed", "seals", "exclusive", "access", "withRegion"),
+	  PARAMS(NAME, "size", "mode", "fixed", "seals", "exclusive", "access", "withRegion",
+		 "prealloc"),
 	  NEED_NOTHING },
 	{ "io.shmd.Manager.Open", method_open, PARAMS(NAME, "access", "withRegion"), NEED_READ },
 	{ "io.shmd.Manager.List", method_list, PARAMS("prefix", "prefixBase64"), NEED_NOTHING, 0,

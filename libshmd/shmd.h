@@ -153,6 +153,9 @@ enum {
 	SHMD_CREATE_OPEN_EXISTING = 1 << 0,
 	/* Seal grow and shrink at creation: the size can never change. */
 	SHMD_CREATE_FIXED = 1 << 1,
+	/* Allocate the memory at creation (fallocate): no holder faults on a missing page,
+	 * and ENOSPC/ENOMEM come now rather than as SIGBUS later. Since 0.2. */
+	SHMD_CREATE_PREALLOC = 1 << 2,
 };
 
 /*

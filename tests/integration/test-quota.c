@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -238,6 +239,43 @@ static void test_reload(void)
 	itest_stop(&d);
 }
 
+/* prealloc: the pages exist before anyone touches them (st_blocks), and only then. */
+static void test_prealloc(void)
+{
+	struct test_daemon d;
+	start(&d, "[User 0]\nMemoryMax=64M\n");
+	int conn = itest_connect(&d), fd = -1, lazy = -1;
+	struct stat st;
+
+	_cleanup_json_ json_object *c =
+		call_fd(conn, IFACE "Create",
+			jparams("{\"name\":\"p/pre\",\"size\":4194304,\"prealloc\":true,"
+				"\"access\":\"read_only\"}"),
+			&fd);
+	is_success(c, "Create 4M with prealloc");
+	ok(fd >= 0 && fstat(fd, &st) == 0 && st.st_blocks * 512 == 4 * M,
+	   "  its 4M are allocated (st_blocks)");
+	_cleanup_json_ json_object *l = call_fd(
+		conn, IFACE "Create",
+		jparams("{\"name\":\"p/lazy\",\"size\":4194304,\"access\":\"read_only\"}"), &lazy);
+	ok(lazy >= 0 && fstat(lazy, &st) == 0 && st.st_blocks == 0,
+	   "without prealloc nothing is allocated");
+	_cleanup_json_ json_object *big =
+		call(conn, IFACE "Create",
+		     jparams("{\"name\":\"p/big\",\"size\":1073741824,\"prealloc\":true}"));
+	is_quota(big, "user", "bytes", "0", 64 * M, 8 * M, 1024 * M,
+		 "a 1G prealloc over the quota is refused before any allocation");
+	_cleanup_json_ json_object *bad =
+		call(conn, IFACE "Create", jparams("{\"name\":\"p/x\",\"size\":1,\"prealloc\":1}"));
+	is_error(bad, "InvalidParameter", "prealloc must be a boolean");
+	if (fd >= 0)
+		close(fd);
+	if (lazy >= 0)
+		close(lazy);
+	close(conn);
+	itest_stop(&d);
+}
+
 /* A bad file at start: the daemon refuses to start and says FILE:LINE: reason. */
 static void test_bad_start(void)
 {
@@ -270,6 +308,7 @@ int main(void)
 	test_bypass();
 	test_chown();
 	test_reload();
+	test_prealloc();
 	test_bad_start();
 	unlink(conf);
 	rmdir(dir);
