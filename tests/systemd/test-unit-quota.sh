@@ -52,7 +52,7 @@ if ! mkdir "$cg" || ! echo $$ >"$cg/cgroup.procs"; then
 	skip_all "cannot make a cgroup of our own"
 fi
 
-plan 16
+plan 19
 
 # What PID 1 makes at boot: a root manager maps InaccessiblePaths= and friends onto these.
 mkdir -p /run/systemd/system
@@ -154,6 +154,27 @@ is "$(shmctl -S "$sock" -r -n -o NAME,UNIT ls fork/)" "fork/x qemu@vm3.service" 
 grep -qx "unit qemu@vm3.service 64.0K 2.0M 3%" <(shmctl -S "$sock" -r -n -o TYPE,SUBJECT,USED,LIMIT,USE% quota)
 ok $? "and charged to qemu@vm3.service"
 systemctl --user stop qemu@vm3.service
+
+# systemctl reload of a Type=notify service with shmd.service's ExecReload=: the daemon answers
+# RELOADING=1 then READY=1, and the new limits apply.
+cat >"$TEST_DIR/reload.conf" <<'END'
+[User 0]
+MemoryMax=1M
+END
+rsock=$TEST_DIR/reload.sock
+systemd-run --user --quiet --unit shmd-reload.service -p Type=notify \
+	-p 'ExecReload=/bin/kill -HUP $MAINPID' \
+	"$SHMD_BIN" --socket "$rsock" --config "$TEST_DIR/reload.conf"
+[[ $(systemctl --user show -p ActiveState --value shmd-reload.service) == active ]] &&
+	wait_serving "$rsock" "$(systemctl --user show -p MainPID --value shmd-reload.service)"
+ok $? "shmd as a Type=notify unit is active"
+printf '[User 0]\nMemoryMax=3M\n' >"$TEST_DIR/reload.conf"
+timeout 30 systemctl --user reload shmd-reload.service &&
+	[[ $(systemctl --user show -p ActiveState --value shmd-reload.service) == active ]]
+ok $? "systemctl reload returns once the daemon said READY=1 again, still active"
+is "$(shmctl -S "$rsock" -r -n -o TYPE,SUBJECT,LIMIT quota | grep '^user')" "user root 3.0M" \
+	"the reloaded limit is in force"
+systemctl --user stop shmd-reload.service
 
 if [[ $TAP_FAILED != 0 ]]; then
 	diag_file "$TEST_DIR/manager.log"
