@@ -6,9 +6,12 @@ load helpers
 
 setup() {
 	CONF_DIR=$(mktemp -d "${TMPDIR:-/tmp}/shmctl-quota.XXXXXX")
-	cat >"$CONF_DIR/shmd.conf" <<-'END'
-		# root: 1M in at most 4 regions; everyone: 64M
-		[User 0]
+	# Whoever runs the tests (root or not): 1M in at most 4 regions; everyone: 64M.
+	ME=$(id -u)
+	ME_NAME=$(id -un)
+	GROUP_NAME=$(id -gn)
+	cat >"$CONF_DIR/shmd.conf" <<-END
+		[User $ME]
 		MemoryMax=1M
 		RegionsMax=4
 		[Global]
@@ -29,8 +32,8 @@ teardown() {
 	assert_success
 	assert_line --index 0 --regexp '^TYPE +SUBJECT +USED +LIMIT +USE% +REGIONS +RLIMIT +RUSE%$'
 	assert_line --regexp '^global +- +512\.0K +64\.0M +1% +2 +- +-$'
-	assert_line --regexp '^user +root +512\.0K +1\.0M +50% +2 +4 +50%$'
-	assert_line --regexp '^group +root +512\.0K +- +- +2 +- +-$'
+	assert_line --regexp "^user +$ME_NAME +512\\.0K +1\\.0M +50% +2 +4 +50%\$"
+	assert_line --regexp "^group +$GROUP_NAME +512\\.0K +- +- +2 +- +-\$"
 }
 
 @test "quota --json: typed numbers, null for no limit" {
@@ -38,7 +41,7 @@ teardown() {
 	run shmctl quota --json
 	assert_success
 	run jq -c '.quotas[] | select(.scope == "user") | [.subject, .id, .bytes, .memoryMax, .usePercent, .regions, .regionsMax]' <<<"$output"
-	assert_output '["root",0,262144,1048576,25,1,4]'
+	assert_output "[\"$ME_NAME\",$ME,262144,1048576,25,1,4]"
 	run jq -c '.quotas[] | select(.scope == "global") | [.regionsMax, .regionsUsePercent]' <<<"$(shmctl quota --json)"
 	assert_output '[null,null]'
 }
@@ -47,7 +50,7 @@ teardown() {
 	shmctl create q/a 1000
 	run shmctl quota -b -o SUBJECT,USED --noheadings
 	assert_success
-	assert_line --regexp '^root +1000$'
+	assert_line --regexp "^$ME_NAME +1000\$"
 	run shmctl quota -o NOPE
 	assert_failure 2
 	assert_output --partial "unknown column 'NOPE'"
@@ -57,19 +60,19 @@ teardown() {
 	shmctl create q/a 768K
 	run shmctl create vm1/ram 512K
 	assert_failure 8
-	assert_output "shmctl: cannot create 'vm1/ram': quota exceeded for user 0: 768.0K used + 512.0K requested > 1.0M"
+	assert_output "shmctl: cannot create 'vm1/ram': quota exceeded for user $ME: 768.0K used + 512.0K requested > 1.0M"
 	run shmctl create big 100M
 	assert_failure 8
-	assert_output "shmctl: cannot create 'big': quota exceeded for user 0: 768.0K used + 100.0M requested > 1.0M"
+	assert_output "shmctl: cannot create 'big': quota exceeded for user $ME: 768.0K used + 100.0M requested > 1.0M"
 	shmctl create q/b 1K
 	shmctl create q/c 1K
 	shmctl create q/d 1K
 	run shmctl create q/e 1K
 	assert_failure 8
-	assert_output "shmctl: cannot create 'q/e': quota exceeded for user 0: 4 regions used + 1 requested > 4"
+	assert_output "shmctl: cannot create 'q/e': quota exceeded for user $ME: 4 regions used + 1 requested > 4"
 	run shmctl resize q/a 2M
 	assert_failure 8
-	assert_output --partial "cannot resize 'q/a': quota exceeded for user 0"
+	assert_output --partial "cannot resize 'q/a': quota exceeded for user $ME"
 }
 
 @test "the global quota: the same line, exit status 8" {
