@@ -116,10 +116,11 @@ int cmd_create(struct shmctl *s, int argc, char *argv[])
 		{ "open-existing", no_argument, NULL, 'e' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "from", required_argument, NULL, OPT_FROM },
+		{ "prealloc", no_argument, NULL, 'P' },
 		SHMCTL_GLOBAL_LONGOPTS,
 		{},
 	};
-	static const char shortopts[] = SHMCTL_GLOBAL_SHORTOPTS "m:fs:eq";
+	static const char shortopts[] = SHMCTL_GLOBAL_SHORTOPTS "m:fs:eqP";
 	_cleanup_region_ struct shmd_region *region = NULL;
 	_cleanup_json_ json_object *extra = NULL;
 	_cleanup_free_ char **args = NULL;
@@ -150,6 +151,9 @@ int cmd_create(struct shmctl *s, int argc, char *argv[])
 			continue;
 		case 'q':
 			quiet = true;
+			continue;
+		case 'P':
+			flags |= SHMD_CREATE_PREALLOC;
 			continue;
 		case OPT_FROM:
 			from = optarg;

@@ -20,7 +20,8 @@ static const struct shmctl_cmd commands[] = {
 	  "                        future_write,exec)\n"
 	  " -e, --open-existing    succeed if the region exists (its size and mode are kept)\n"
 	  " -q, --quiet            print nothing on success\n"
-	  "     --from FILE        size and content from FILE (no SIZE argument)\n" },
+	  "     --from FILE        size and content from FILE (no SIZE argument)\n"
+	  " -P, --prealloc         allocate the memory now (counts in shmd's memory cgroup)\n" },
 	{ "open", cmd_open, "NAME", "open a region and print its details",
 	  "     --ro               open read-only\n" },
 	{ "ls", cmd_ls, "[PREFIX]", "list regions (alias: list)", NULL },
@@ -42,6 +43,8 @@ static const struct shmctl_cmd commands[] = {
 	{ "chown", cmd_chown, "USER[:[GROUP]] NAME",
 	  "change owner and/or group (:GROUP; USER: for USER's login group)", NULL },
 	{ "status", cmd_status, "", "show the daemon's totals, limits and features", NULL },
+	{ "quota", cmd_quota, "", "show usage and limits per user, group and unit",
+	  " columns (-o): TYPE SUBJECT USED LIMIT USE% REGIONS RLIMIT RUSE%\n" },
 	{ "exec", cmd_exec, "NAME... -- CMD [ARG]...",
 	  "run CMD with the regions open at fds 3 and up",
 	  "     --ro               open the regions read-only\n"
@@ -74,8 +77,9 @@ static const char exit_status_help[] =
 	" 3  no such region\n"
 	" 4  permission denied (or forbidden by the region's seals)\n"
 	" 5  the region already exists\n"
-	" 6  a quota or limit was reached\n"
-	" 7  cannot reach the daemon\n";
+	" 6  a limit was reached\n"
+	" 7  cannot reach the daemon\n"
+	" 8  a quota was exceeded\n";
 
 void shmctl_usage(const struct shmctl *s)
 {

@@ -20,6 +20,7 @@ enum {
 	SHMCTL_EXIT_EXISTS = 5,
 	SHMCTL_EXIT_LIMIT = 6,
 	SHMCTL_EXIT_NO_DAEMON = 7,
+	SHMCTL_EXIT_QUOTA = 8, /* QuotaExceeded: a quota of shmd.conf(5) */
 };
 
 /* Global options (accepted before and after the command) and the lazily made connection. */
@@ -156,6 +157,7 @@ int cmd_seal(struct shmctl *s, int argc, char *argv[]);
 int cmd_chmod(struct shmctl *s, int argc, char *argv[]);
 int cmd_chown(struct shmctl *s, int argc, char *argv[]);
 int cmd_status(struct shmctl *s, int argc, char *argv[]);
+int cmd_quota(struct shmctl *s, int argc, char *argv[]);
 int cmd_exec(struct shmctl *s, int argc, char *argv[]);
 int cmd_write(struct shmctl *s, int argc, char *argv[]);
 int cmd_read(struct shmctl *s, int argc, char *argv[]);

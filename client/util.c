@@ -33,6 +33,7 @@ int shmctl_exit_status(int r)
 	case EEXIST:
 		return SHMCTL_EXIT_EXISTS;
 	case EDQUOT:
+		return SHMCTL_EXIT_QUOTA;
 	case ENOSPC:
 	case EUSERS:
 		return SHMCTL_EXIT_LIMIT;
@@ -110,6 +111,10 @@ int shmctl_fail(const struct shmctl *s, int r, const char *verb, const char *nam
 	/* A local (not daemon) failure talking on the socket means the daemon went away. */
 	if (s->ctx && !shmd_ctx_get_error_name(s->ctx) && (r == -EPIPE || r == -ECONNRESET))
 		status = SHMCTL_EXIT_NO_DAEMON;
+	/* The global quota is -ENOSPC, as a full file system: still a quota for the exit status. */
+	if (s->ctx && shmd_ctx_get_error_name(s->ctx) &&
+	    strcmp(shmd_ctx_get_error_name(s->ctx), "io.shmd.Manager.QuotaExceeded") == 0)
+		status = SHMCTL_EXIT_QUOTA;
 	if (escaped)
 		fprintf(stderr, "shmctl: cannot %s '%s': %s\n", verb, escaped, reason);
 	else

@@ -76,6 +76,6 @@ const char *limits_check_pending_fds(const struct server *s, uid_t uid, uint64_t
 				     uint64_t *excess, uint64_t *max);
 
 /* May caller create a region of size bytes? NULL, or the limit's wire name and *max.
- * This is where per-uid/gid/unit quotas from shmd.conf will be checked. */
+ * The quotas of shmd.conf are checked next, by quota_check_create() (methods-quota.c). */
 const char *limits_check_create(const struct server *s, const struct caller *caller, uint64_t size,
 				uint64_t *max);

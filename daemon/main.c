@@ -11,9 +11,11 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
+#include "conf.h"
 #include "log.h"
 #include "options.h"
 #include "privilege.h"
+#include "reload.h"
 #include "server.h"
 
 static void strv_freep(char ***p)
@@ -131,6 +133,7 @@ static int setup_signals(sd_event *e)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP); /* reload, handled by reload.c */
 	/* A shell starts background jobs with SIGINT ignored; we still want it to stop us. */
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
@@ -143,7 +146,7 @@ static int setup_signals(sd_event *e)
 	return r;
 }
 
-static int run(const struct config *config)
+static int run(const struct config *config, struct shmd_conf *conf)
 {
 	_cleanup_(sd_event_unrefp) sd_event *event = NULL;
 	struct server server;
@@ -158,6 +161,10 @@ static int run(const struct config *config)
 	if ((r = sd_event_set_watchdog(event, true)) < 0)
 		return log_errno(LOG_ERR, r, "cannot set up the watchdog");
 	server_init(&server, event, config);
+	quota_set_conf(&server.quota, conf);
+	quota_rebuild(&server.quota, &server.registry);
+	if ((r = reload_setup_signal(&server)) < 0)
+		log_errno(LOG_WARNING, r, "cannot handle SIGHUP");
 
 	r = take_activated(&server);
 	if (r == 0) {
@@ -191,14 +198,48 @@ static int run(const struct config *config)
 	return r;
 }
 
+/*
+ * The settings: defaults, then the [Daemon] keys of the configuration files, then the
+ * command line over them. The command line is read twice: first for --config (and to
+ * refuse bad usage before any file is read). -1 to run, else the exit status.
+ */
+static int load_settings(struct config *config, struct shmd_conf *conf, int argc, char **argv)
+{
+	struct conf_error err;
+	char reason[CONF_REASON_MAX];
+	int r;
+
+	config_init(config);
+	r = config_parse_args(config, argc, argv);
+	if (r != 0)
+		return r > 0 ? EXIT_SUCCESS : 2;
+	const char *path = config->config_path ? config->config_path : SHMD_CONFIG_FILE;
+	if (conf_load(conf, path, config->config_path != NULL, &err) < 0) {
+		fprintf(stderr, "shmd: %s:%u: %s\n", err.file, err.line, err.reason);
+		return EXIT_FAILURE;
+	}
+	config_init(config);
+	for (size_t i = 0; i < conf->n_options; i++)
+		if (config_set_key(config, conf->options[i].key, conf->options[i].value, reason,
+				   sizeof(reason)) < 0) {
+			fprintf(stderr, "shmd: %s:%u: %s\n", conf->options[i].file,
+				conf->options[i].line, reason);
+			return EXIT_FAILURE;
+		}
+	return config_parse_args(config, argc, argv) == 0 ? -1 : 2;
+}
+
 int main(int argc, char **argv)
 {
 	struct config config;
+	struct shmd_conf conf;
 
-	config_init(&config);
-	int r = config_parse_args(&config, argc, argv);
-	if (r != 0)
-		return r > 0 ? EXIT_SUCCESS : 2;
-	log_setup(config.log_target, config.log_level);
-	return run(&config) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	conf_init(&conf);
+	int r = load_settings(&config, &conf, argc, argv);
+	if (r < 0) {
+		log_setup(config.log_target, config.log_level);
+		r = run(&config, &conf) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	}
+	conf_done(&conf);
+	return r;
 }

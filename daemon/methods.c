@@ -9,6 +9,7 @@
 #include "connection.h"
 #include "introspect.h"
 #include "log.h"
+#include "methods-quota.h"
 #include "methods.h"
 #include "name.h"
 #include "options.h"
@@ -59,6 +60,8 @@ static int handout(struct call *call, struct region *r, bool writable, int *ret)
 		return call_limit(call, "fileDescriptors", call->server->limits.max_fds);
 	if (fd < 0)
 		return call_system_error(call, "open", fd);
+	if (writable)
+		quota_writable(&call->server->quota, r);
 	*ret = fd;
 	return 0;
 }
@@ -151,6 +154,7 @@ static int creator_fd(struct call *call, struct region *r, int access, int *ret)
 {
 	if (access == 1)
 		return handout(call, r, false, ret);
+	quota_writable(&call->server->quota, r);
 	*ret = fcntl(r->fd, F_DUPFD_CLOEXEC, 3);
 	return *ret >= 0 ? 0 : create_error(call, "dup", negative_errno());
 }
@@ -159,7 +163,7 @@ static int method_create(struct call *call)
 {
 	struct region_params p = { .mode = 0600 };
 	_cleanup_free_ char *name = NULL;
-	bool exclusive = true, with_region = true;
+	bool exclusive = true, with_region = true, prealloc = false;
 	int access = 0, fd = -1;
 	uint64_t v, max;
 
@@ -168,7 +172,8 @@ static int method_create(struct call *call)
 	    param_bool(call, "fixed", &p.fixed) < 0 || param_seals(call, "seals", &p.seals) < 0 ||
 	    param_bool(call, "exclusive", &exclusive) < 0 ||
 	    param_access(call, "access", &access) < 0 ||
-	    param_bool(call, "withRegion", &with_region) < 0)
+	    param_bool(call, "withRegion", &with_region) < 0 ||
+	    param_bool(call, "prealloc", &prealloc) < 0)
 		return -EINVAL;
 	if (!json_object_object_get(call->params, "size")) /* absent or null */
 		return call_invalid(call, "size", "missing");
@@ -183,12 +188,16 @@ static int method_create(struct call *call)
 	struct region *existing = registry_find(&call->server->registry, name);
 	if (existing && exclusive)
 		return call_region_error(call, ERR("RegionExists"), name, NULL);
+	if (existing && quota_check_adopt(call, existing) < 0)
+		return -EINVAL;
 	if (existing)
 		return open_existing(call, existing, access, with_region);
 
 	const char *limit = limits_check_create(call->server, &call->caller, p.size, &max);
 	if (limit)
 		return call_limit(call, limit, max);
+	if (quota_check_create(call, name, p.size) < 0)
+		return -EINVAL;
 
 	p.name = name;
 	p.uid = call->caller.uid;
@@ -200,6 +209,10 @@ static int method_create(struct call *call)
 	r = region_new(&p, &reg, &op);
 	if (r < 0)
 		return create_error(call, op, r);
+	if (prealloc && quota_prealloc(call, reg) < 0) {
+		region_free(reg);
+		return -EINVAL;
+	}
 	if (access && creator_fd(call, reg, access, &fd) < 0) {
 		region_free(reg);
 		return -EINVAL;
@@ -210,6 +223,7 @@ static int method_create(struct call *call)
 		region_free(reg);
 		return call_system_error(call, "registry", r);
 	}
+	quota_charge(&call->server->quota, reg);
 	r = reply_with_fd(call, reg, fd, true, with_region);
 	if (access == 2)
 		created_rw(reg);
@@ -360,7 +374,10 @@ static int method_resize(struct call *call)
 		json_object_object_add(p, "newSize", json_object_new_int64((int64_t)size));
 		return call_region_error(call, ERR("WouldTruncate"), name, p);
 	}
+	if (quota_check_resize(call, r, size) < 0)
+		return -EINVAL;
 	int err = region_resize(r, size);
+	quota_sync(&call->server->quota, r);
 	if (err == -EPERM) {
 		json_object *p = json_object_new_object();
 		json_object_object_add(p, "seals", seals_to_json(region_seals(r)));
@@ -386,6 +403,8 @@ static int method_rename(struct call *call)
 		return -EINVAL;
 	if (strcmp(name, new_name) == 0)
 		return reply_region(call, r);
+	if (quota_check_name(call, new_name) < 0)
+		return -EINVAL;
 
 	struct registry *reg = &call->server->registry;
 	struct region *target = registry_find(reg, new_name);
@@ -396,6 +415,7 @@ static int method_rename(struct call *call)
 		if (reason)
 			return call_denied(call, new_name, reason);
 		registry_remove(reg, target);
+		quota_uncharge(&call->server->quota, target);
 		region_free(target);
 	}
 	int err = registry_rename(reg, r, new_name);
@@ -411,6 +431,7 @@ static int method_delete(struct call *call)
 	if (!r)
 		return -EINVAL;
 	registry_remove(&call->server->registry, r);
+	quota_uncharge(&call->server->quota, r);
 	/* Reply first: the last close of a memfd (inode teardown) need not delay the caller. */
 	int ret = call_reply(call, NULL, -1);
 	region_free(r);
@@ -474,9 +495,14 @@ static int method_set_access(struct call *call)
 	const char *reason = access_check_chown(&call->caller, r, new_uid, new_gid);
 	if (reason)
 		return call_denied(call, name, reason);
+	if (quota_check_chown(call, r, new_uid, new_gid) < 0)
+		return -EINVAL;
+	uid_t old_uid = r->uid;
+	gid_t old_gid = r->gid;
 	int err = region_set_access(r, new_uid, new_gid, rm > 0 ? (mode_t)mode : r->mode);
 	if (err < 0)
 		return call_system_error(call, "fchown", err);
+	quota_chown(&call->server->quota, r, old_uid, old_gid);
 	return reply_region(call, r);
 }
 
@@ -535,7 +561,8 @@ static int method_status(struct call *call)
 /* Who may call what, in one place. METHOD_AUDIT: the methods that change state. */
 static const struct method methods[] = {
 	{ "io.shmd.Manager.Create", method_create,
-	  PARAMS(NAME, "size", "mode", "fixed", "seals", "exclusive", "access", "withRegion"),
+	  PARAMS(NAME, "size", "mode", "fixed", "seals", "exclusive", "access", "withRegion",
+		 "prealloc"),
 	  NEED_NOTHING, 0, METHOD_AUDIT },
 	{ "io.shmd.Manager.Open", method_open, PARAMS(NAME, "access", "withRegion"), NEED_READ },
 	{ "io.shmd.Manager.List", method_list, PARAMS("prefix", "prefixBase64"), NEED_NOTHING, 0,
@@ -550,6 +577,9 @@ static const struct method methods[] = {
 	{ "io.shmd.Manager.SetAccess", method_set_access, PARAMS(NAME, "mode", "uid", "gid"),
 	  NEED_OWNER, 0, METHOD_AUDIT },
 	{ "io.shmd.Manager.Status", method_status, NULL, NEED_NOTHING },
+	{ "io.shmd.Manager.Quotas", method_quotas, NULL, NEED_NOTHING },
+	{ "io.shmd.Manager.Reload", method_reload, NULL, NEED_NOTHING, 0,
+	  METHOD_AUDIT }, /* admin: checked inside */
 	{ "org.varlink.service.GetInfo", introspect_get_info, NULL, NEED_NOTHING },
 	{ "org.varlink.service.GetInterfaceDescription", introspect_get_interface_description,
 	  PARAMS("interface"), NEED_NOTHING },

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The daemon's settings, from the command line (later also from /etc/shmd/shmd.conf). */
+/* The daemon's settings: the command line, and the [Daemon] keys of shmd.conf under it. */
 
 #include <getopt.h>
 #include <grp.h>
@@ -52,13 +52,22 @@ static void usage(void)
 	       "      --admin-group GROUP          members administer every region (as root does)\n"
 	       "      --log-target TARGET          auto, console or journal (default auto)\n"
 	       "      --log-level LEVEL            err, warning, notice, info or debug (default info)\n"
+	       "      --config PATH                configuration file, then PATH.d/*.conf\n"
+	       "                                   (default: " SHMD_CONFIG_FILE ")\n"
 	       "  -h, --help                       show this help\n"
 	       "  -V, --version                    show the version\n");
 }
 
+/* Where bad_usage() writes while a configuration key is applied (else stderr). */
+static char *reason_buf;
+static size_t reason_size;
+
 static int bad_usage(const char *opt, const char *value, const char *why)
 {
-	fprintf(stderr, "shmd: invalid value '%s' for %s: %s\n", value, opt, why);
+	if (reason_buf)
+		snprintf(reason_buf, reason_size, "invalid value '%s': %s", value, why);
+	else
+		fprintf(stderr, "shmd: invalid value '%s' for %s: %s\n", value, opt, why);
 	return -EINVAL;
 }
 
@@ -120,6 +129,7 @@ enum {
 	ARG_ADMIN_GROUP,
 	ARG_LOG_TARGET,
 	ARG_LOG_LEVEL,
+	ARG_CONFIG,
 };
 
 static const struct option options[] = {
@@ -134,6 +144,7 @@ static const struct option options[] = {
 	{ "admin-group", required_argument, NULL, ARG_ADMIN_GROUP },
 	{ "log-target", required_argument, NULL, ARG_LOG_TARGET },
 	{ "log-level", required_argument, NULL, ARG_LOG_LEVEL },
+	{ "config", required_argument, NULL, ARG_CONFIG },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{}
@@ -192,10 +203,47 @@ static int parse_one(struct config *c, int opt, const char *arg)
 			return bad_usage("--log-level", arg,
 					 "expected err, warning, notice, info or debug");
 		break;
+	case ARG_CONFIG:
+		if (*arg == '\0')
+			return bad_usage("--config", arg, "empty path");
+		c->config_path = arg;
+		break;
 	default:
 		return -EINVAL;
 	}
 	return r;
+}
+
+/* shmd.conf [Daemon] keys: the long options, by their configuration name. */
+static const struct {
+	const char *key;
+	int opt;
+} keys[] = {
+	{ "Socket", 's' },
+	{ "MaxRegions", ARG_MAX_REGIONS },
+	{ "MaxConnections", ARG_MAX_CONNECTIONS },
+	{ "MaxConnectionsPerUid", ARG_MAX_CONNECTIONS_PER_UID },
+	{ "MaxMessageBytes", ARG_MAX_MESSAGE_BYTES },
+	{ "MaxOutputBytes", ARG_MAX_OUTPUT_BYTES },
+	{ "MessageTimeoutSec", ARG_MESSAGE_TIMEOUT },
+	{ "IdleTimeoutSec", ARG_IDLE_TIMEOUT },
+	{ "AdminGroup", ARG_ADMIN_GROUP },
+	{ "LogTarget", ARG_LOG_TARGET },
+	{ "LogLevel", ARG_LOG_LEVEL },
+};
+
+int config_set_key(struct config *c, const char *key, const char *value, char *reason, size_t size)
+{
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (strcmp(keys[i].key, key) != 0)
+			continue;
+		reason_buf = reason;
+		reason_size = size;
+		int r = parse_one(c, keys[i].opt, value);
+		reason_buf = NULL;
+		return r;
+	}
+	return -ENOENT;
 }
 
 int config_parse_args(struct config *c, int argc, char **argv)
@@ -203,6 +251,7 @@ int config_parse_args(struct config *c, int argc, char **argv)
 	int opt;
 
 	opterr = 0;
+	optind = 0; /* main() parses twice: before and after the configuration file */
 	while ((opt = getopt_long(argc, argv, ":s:hV", options, NULL)) >= 0) {
 		switch (opt) {
 		case 'h':

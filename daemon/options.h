@@ -21,6 +21,7 @@ struct config {
 	gid_t admin_gid;
 	int log_target;
 	int log_level;
+	const char *config_path; /* --config, or NULL: the default file */
 };
 
 void config_init(struct config *c);
@@ -30,3 +31,10 @@ void config_init(struct config *c);
  * successfully (--help, --version), -EINVAL on bad usage (already reported).
  */
 int config_parse_args(struct config *c, int argc, char **argv);
+
+/*
+ * Apply one [Daemon] key of shmd.conf (e.g. "MaxRegions", "10"), validated as its
+ * command-line option is. value must outlive c. 0, -ENOENT (no such key) or -EINVAL
+ * with the reason in reason.
+ */
+int config_set_key(struct config *c, const char *key, const char *value, char *reason, size_t size);

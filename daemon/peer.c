@@ -80,10 +80,39 @@ int peer_init(struct peer *p, int fd, const struct ucred *cred)
 	return 0;
 }
 
+#ifndef SO_PASSPIDFD
+#define SO_PASSPIDFD 76
+#endif
+
+const char *peer_message_unit(struct peer *p, const struct vl_reader *r, int fd, pid_t pid)
+{
+	_cleanup_free_ char *unit = NULL;
+	_cleanup_close_ int own = -1;
+	int pidfd, one = 1;
+
+	if (pid <= 0 || pid == p->cred.pid)
+		return p->unit;
+	if (!p->pass_pidfd && setsockopt(fd, SOL_SOCKET, SO_PASSPIDFD, &one, sizeof(one)) == 0)
+		p->pass_pidfd = true;
+	/* The message's own pidfd pins its sender; else a pidfd of the pid as it is now. */
+	pidfd = r->have_pidfd ? r->pidfd : (own = (int)syscall(SYS_pidfd_open, pid, 0));
+	if (pidfd < 0 || sd_pid_get_unit(pid, &unit) < 0)
+		return NULL;
+	/* Exited meanwhile: the pid may name another process by now. */
+	if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
+		return NULL;
+	if (!p->msg_unit || strcmp(p->msg_unit, unit) != 0) {
+		intern_unref(p->msg_unit);
+		p->msg_unit = intern_ref(unit);
+	}
+	return p->msg_unit;
+}
+
 void peer_done(struct peer *p)
 {
 	free(p->groups);
 	intern_unref(p->unit);
+	intern_unref(p->msg_unit);
 	*p = (struct peer){};
 }
 

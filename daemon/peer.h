@@ -15,6 +15,9 @@ struct peer {
 	gid_t *groups;	   /* SO_PEERGROUPS: supplementary groups at connect time */
 	size_t n_groups;
 	const char *unit; /* interned systemd unit of the peer's pid, or NULL */
+	/* The unit of the last message sent by another pid (peer_message_unit()), interned. */
+	const char *msg_unit;
+	bool pass_pidfd; /* SO_PASSPIDFD turned on: messages carry SCM_PIDFD */
 };
 
 /* The identity one request is judged by. */
@@ -42,3 +45,12 @@ void peer_done(struct peer *p);
 void peer_caller(const struct peer *p, const struct vl_reader *r, long admin_gid,
 		 struct caller *ret);
 bool caller_in_group(const struct caller *c, gid_t gid);
+
+/*
+ * The unit of the process that sent the message just read (pid, from its SCM_CREDENTIALS):
+ * the unit resolved at connect when pid is the peer's, else resolved now (sd_pid_get_unit(),
+ * ~30 system calls) and kept only if that process still lives afterwards. The first message
+ * from another pid turns on SO_PASSPIDFD (fd is the connection), so that later ones carry
+ * a pidfd of their sender; the first is checked through pidfd_open(pid). NULL: no unit.
+ */
+const char *peer_message_unit(struct peer *p, const struct vl_reader *r, int fd, pid_t pid);

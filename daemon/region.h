@@ -38,6 +38,9 @@ struct region {
 	unsigned foreign_logged; /* foreign seals already reported in the log */
 	bool fixed;
 	uint8_t state;
+	/* Quota bookkeeping (quota.c): the bytes charged, the slot in its watch list + 1. */
+	uint64_t charged;
+	size_t quota_watch;
 };
 
 struct region_params {

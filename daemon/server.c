@@ -42,6 +42,7 @@ int server_init(struct server *s, sd_event *event, const struct config *config)
 {
 	*s = (struct server){ .event = sd_event_ref(event), .config = config, .conn_epoll = -1 };
 	registry_init(&s->registry);
+	quota_init(&s->quota);
 	limits_setup(&s->limits, config);
 	s->started_usec = now_usec();
 	s->noexec_seal = region_probe_noexec_seal();
@@ -203,5 +204,6 @@ void server_done(struct server *s)
 	s->n_listeners = 0;
 	s->accept_pause = sd_event_source_disable_unref(s->accept_pause);
 	registry_done(&s->registry);
+	quota_done(&s->quota);
 	s->event = sd_event_unref(s->event);
 }

@@ -7,6 +7,7 @@
 #include <systemd/sd-event.h>
 
 #include "limits.h"
+#include "quota.h"
 #include "registry.h"
 
 struct config;
@@ -36,6 +37,7 @@ struct server {
 	uint64_t started_usec;
 	bool noexec_seal;
 	bool anon_vma_name;
+	struct quota quota; /* limits and charges per user, group and unit; name prefixes */
 };
 
 int server_init(struct server *s, sd_event *event, const struct config *config);

@@ -22,7 +22,8 @@ static const struct {
 	{ ERROR_PREFIX "Sealed", EPERM },
 	{ ERROR_PREFIX "Busy", EBUSY },
 	{ ERROR_PREFIX "WouldTruncate", EFBIG },
-	{ ERROR_PREFIX "QuotaExceeded", EDQUOT },
+	{ ERROR_PREFIX "RegionOwned", EACCES },
+	{ ERROR_PREFIX "ConfigError", EINVAL },
 	{ ERROR_PREFIX "MessageTooLarge", EMSGSIZE },
 	{ ERROR_PREFIX "TooManyFileDescriptors", ETOOMANYREFS },
 	{ "org.varlink.service.MethodNotFound", EOPNOTSUPP },
@@ -44,6 +45,10 @@ int error_to_errno(const char *name, json_object *params)
 		if (strcmp(name, error_table[i].name) == 0)
 			return -error_table[i].err;
 
+	if (strcmp(name, ERROR_PREFIX "QuotaExceeded") == 0) {
+		const char *scope = json_get_str(params, "scope");
+		return scope && strcmp(scope, "global") == 0 ? -ENOSPC : -EDQUOT;
+	}
 	if (strcmp(name, ERROR_PREFIX "LimitReached") == 0) {
 		const char *limit = json_get_str(params, "limit");
 		return limit && strcmp(limit, "regions") == 0 ? -ENOSPC : -EUSERS;
@@ -144,9 +149,37 @@ static char *format_region_error(const char *what, json_object *params)
 		       s;
 }
 
+/* "quota exceeded for unit qemu@vm1.service: 7.5G used + 1.0G requested > 8.0G" */
+static char *format_quota_error(json_object *params)
+{
+	const char *scope = str_or(params, "scope", "?");
+	bool regions = strcmp(str_or(params, "kind", "bytes"), "regions") == 0;
+	char used[32], req[32], limit[32], who[300];
+	char *s = NULL;
+
+	if (strcmp(scope, "global") == 0)
+		snprintf(who, sizeof(who), "global quota exceeded");
+	else
+		snprintf(who, sizeof(who), "quota exceeded for %s %s", scope,
+			 str_or(params, "subject", "?"));
+	if (regions)
+		return asprintf(&s, "%s: %s regions used + %s requested > %s", who,
+				u64_string(params, "used", used, sizeof(used)),
+				u64_string(params, "requested", req, sizeof(req)),
+				u64_string(params, "limit", limit, sizeof(limit))) < 0 ?
+			       NULL :
+			       s;
+	return asprintf(&s, "%s: %s used + %s requested > %s", who,
+			size_string(params, "used", used, sizeof(used)),
+			size_string(params, "requested", req, sizeof(req)),
+			size_string(params, "limit", limit, sizeof(limit))) < 0 ?
+		       NULL :
+		       s;
+}
+
 static char *format_manager_error(const char *what, json_object *params)
 {
-	char a[32], b[32], c[32];
+	char a[32], b[32];
 	char *s = NULL;
 	int r;
 
@@ -157,11 +190,14 @@ static char *format_manager_error(const char *what, json_object *params)
 		r = asprintf(&s, "limit reached: %s (max %s)", str_or(params, "limit", "?"),
 			     u64_string(params, "max", a, sizeof(a)));
 	else if (strcmp(what, "QuotaExceeded") == 0)
-		r = asprintf(&s, "quota exceeded for %s %s (%s of %s used, %s requested)",
-			     str_or(params, "quota", "?"), str_or(params, "key", "?"),
-			     size_string(params, "used", a, sizeof(a)),
-			     size_string(params, "max", b, sizeof(b)),
-			     size_string(params, "requested", c, sizeof(c)));
+		return format_quota_error(params);
+	else if (strcmp(what, "RegionOwned") == 0)
+		r = asprintf(&s, "exists, owned by uid %s (not opened: it is not yours)",
+			     u64_string(params, "uid", a, sizeof(a)));
+	else if (strcmp(what, "ConfigError") == 0)
+		r = asprintf(&s, "configuration not reloaded: %s:%s: %s",
+			     str_or(params, "file", "?"), u64_string(params, "line", a, sizeof(a)),
+			     str_or(params, "reason", "invalid"));
 	else if (strcmp(what, "MessageTooLarge") == 0)
 		r = asprintf(&s, "request too large (max %s bytes)",
 			     u64_string(params, "max", a, sizeof(a)));
@@ -193,6 +229,8 @@ char *error_format(const char *name, json_object *params)
 			"WouldTruncate",
 			"LimitReached",
 			"QuotaExceeded",
+			"RegionOwned",
+			"ConfigError",
 			"MessageTooLarge",
 			"TooManyFileDescriptors",
 			"SystemError",

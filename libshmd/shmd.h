@@ -34,7 +34,10 @@
  *   io.shmd.Manager.Busy                   -EBUSY
  *   io.shmd.Manager.WouldTruncate          -EFBIG
  *   io.shmd.Manager.LimitReached           -ENOSPC ("regions"), -EUSERS (connection limits)
- *   io.shmd.Manager.QuotaExceeded          -EDQUOT
+ *   io.shmd.Manager.QuotaExceeded          -EDQUOT (a user, group or unit quota),
+ *                                          -ENOSPC (the global quota)
+ *   io.shmd.Manager.RegionOwned            -EACCES
+ *   io.shmd.Manager.ConfigError            -EINVAL
  *   io.shmd.Manager.MessageTooLarge        -EMSGSIZE
  *   io.shmd.Manager.TooManyFileDescriptors -ETOOMANYREFS
  *   io.shmd.Manager.SystemError            the daemon's errno, negated (-EIO if it
@@ -156,6 +159,9 @@ enum {
 	SHMD_CREATE_OPEN_EXISTING = 1 << 0,
 	/* Seal grow and shrink at creation: the size can never change. */
 	SHMD_CREATE_FIXED = 1 << 1,
+	/* Allocate the memory at creation (fallocate): no holder faults on a missing page,
+	 * and ENOSPC/ENOMEM come now rather than as SIGBUS later. Since 0.2. */
+	SHMD_CREATE_PREALLOC = 1 << 2,
 };
 
 /*
@@ -315,6 +321,47 @@ int shmd_region_map_range(struct shmd_ctx *ctx, const char *name, int oflags, ui
 
 /* The library version, e.g. "0.1.0". Since 0.1. */
 const char *shmd_version(void);
+
+/* ------------------------------------------------------------------ quotas (LIBSHMD_2) */
+
+/* Whose usage an entry is: shmd_quotas_get_scope(). */
+enum shmd_quota_scope {
+	SHMD_QUOTA_GLOBAL = 0,
+	SHMD_QUOTA_USER = 1,
+	SHMD_QUOTA_GROUP = 2,
+	SHMD_QUOTA_UNIT = 3,
+};
+/* A limit that is not set. */
+#define SHMD_QUOTA_UNLIMITED UINT64_MAX
+
+/*
+ * Usage and limits (see shmd.conf(5)): the global entry, then every user, group and unit
+ * that is charged something or that the configuration names. Each region is charged its
+ * size and one region to its owner uid, owner gid and its creator's unit.
+ * 0 or -errno; *ret is freed with shmd_quotas_unref(). Since 0.2.
+ */
+struct shmd_quotas;
+int shmd_quotas(struct shmd_ctx *ctx, struct shmd_quotas **ret);
+struct shmd_quotas *shmd_quotas_unref(struct shmd_quotas *quotas);
+size_t shmd_quotas_get_count(const struct shmd_quotas *quotas);
+/* Entry i (< count): enum shmd_quota_scope, or -EINVAL when i is out of range. */
+int shmd_quotas_get_scope(const struct shmd_quotas *quotas, size_t i);
+/* The uid or gid (user and group entries; else 0). */
+uint32_t shmd_quotas_get_id(const struct shmd_quotas *quotas, size_t i);
+/* The unit name (unit entries; else NULL). Valid until shmd_quotas_unref(). */
+const char *shmd_quotas_get_unit(const struct shmd_quotas *quotas, size_t i);
+uint64_t shmd_quotas_get_bytes(const struct shmd_quotas *quotas, size_t i);
+uint64_t shmd_quotas_get_regions(const struct shmd_quotas *quotas, size_t i);
+/* The limits in force, SHMD_QUOTA_UNLIMITED when none. */
+uint64_t shmd_quotas_get_memory_max(const struct shmd_quotas *quotas, size_t i);
+uint64_t shmd_quotas_get_regions_max(const struct shmd_quotas *quotas, size_t i);
+
+/*
+ * Make the daemon read its configuration files again (administrators only). 0, -EACCES,
+ * or -EINVAL when a file is bad (nothing changed; the error message says FILE:LINE: why).
+ * Since 0.2.
+ */
+int shmd_reload(struct shmd_ctx *ctx);
 
 #ifdef __cplusplus
 }

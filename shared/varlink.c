@@ -31,6 +31,8 @@ void vl_reader_done(struct vl_reader *r)
 		json_tokener_free(r->tok);
 	free(r->buf);
 	close_fds(r->fds, r->n_fds);
+	if (r->have_pidfd)
+		safe_close(r->pidfd);
 	vl_reader_init(r, r->max_message);
 }
 
@@ -73,6 +75,12 @@ static int reader_reserve(struct vl_reader *r)
 	return 0;
 }
 
+#ifndef SCM_PIDFD
+#define VL_SCM_PIDFD 0x04 /* Linux 6.5 */
+#else
+#define VL_SCM_PIDFD SCM_PIDFD
+#endif
+
 /* Take fds (and credentials) from the control messages of one recvmsg(). */
 static void reader_take_cmsgs(struct vl_reader *r, struct msghdr *mh)
 {
@@ -83,6 +91,13 @@ static void reader_take_cmsgs(struct vl_reader *r, struct msghdr *mh)
 		    c->cmsg_len == CMSG_LEN(sizeof(struct ucred))) {
 			memcpy(&r->cred, CMSG_DATA(c), sizeof(struct ucred));
 			r->have_cred = true;
+		} else if (c->cmsg_type == VL_SCM_PIDFD && c->cmsg_len == CMSG_LEN(sizeof(int))) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(c), sizeof(int));
+			if (r->have_pidfd)
+				safe_close(r->pidfd);
+			r->pidfd = fd;
+			r->have_pidfd = fd >= 0;
 		} else if (c->cmsg_type == SCM_RIGHTS) {
 			size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 			int *fds = (int *)CMSG_DATA(c);
@@ -105,7 +120,8 @@ ssize_t vl_reader_fill(struct vl_reader *r, int fd, bool nonblock)
 	/* Room for a full set of fds plus credentials. */
 	union {
 		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int) * VL_MAX_FDS) + CMSG_SPACE(sizeof(struct ucred))];
+		char buf[CMSG_SPACE(sizeof(int) * VL_MAX_FDS) + CMSG_SPACE(sizeof(struct ucred)) +
+			 CMSG_SPACE(sizeof(int))];
 	} control;
 
 	int ret = reader_reserve(r);

@@ -29,6 +29,11 @@ struct vl_reader {
 	size_t n_fds_dropped; /* fds the kernel or we had to close (MSG_CTRUNC / overflow) */
 	bool have_cred;
 	struct ucred cred; /* SCM_CREDENTIALS of the last read, if SO_PASSCRED is on */
+	/* SCM_PIDFD of the last read, if SO_PASSPIDFD is on: the sender of cred, pinned. Not
+	 * one of fds[] (no method takes it, so it counts against no fd limit); closed by the
+	 * next read that brings one, and by vl_reader_done(). */
+	bool have_pidfd;
+	int pidfd;
 	json_tokener *tok; /* kept from message to message: one allocation less per parse */
 };
 

@@ -29,6 +29,7 @@ static const struct part parts[] = {
 	{ "churn", bench_churn, true },
 	{ "json", bench_json, false },
 	{ "scale", bench_scale, false },
+	{ "quota", bench_quota, false },
 };
 
 static bool selected(int argc, char **argv, const char *name)

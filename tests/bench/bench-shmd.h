@@ -27,3 +27,5 @@ void bench_churn(const struct bench_env *e);
 void bench_json(const struct bench_env *e);
 /* On a fresh daemon: memory per region, List of 10,000, Create latency at 15,000 vs 1,000. */
 void bench_scale(const struct bench_env *e);
+/* Create p50 on a daemon with 100 quota subjects against one with none (own daemons). */
+void bench_quota(const struct bench_env *e);

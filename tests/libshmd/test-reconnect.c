@@ -122,8 +122,13 @@ static void test_fake(const char *dir)
 		ERR("SystemError", "{\"operation\":\"memfd_create\",\"errno\":28,"
 				   "\"message\":\"No space left on device\"}"),
 		ERR("LimitReached", "{\"limit\":\"connectionsPerUid\",\"max\":64}"),
-		ERR("QuotaExceeded", "{\"quota\":\"uid\",\"key\":\"1000\",\"used\":8589934592,"
-				     "\"max\":8589934592,\"requested\":4096}"),
+		ERR("QuotaExceeded", "{\"scope\":\"unit\",\"kind\":\"bytes\","
+				     "\"subject\":\"qemu@vm1.service\",\"used\":8053063680,"
+				     "\"limit\":8589934592,\"requested\":1073741824}"),
+		ERR("QuotaExceeded", "{\"scope\":\"global\",\"kind\":\"regions\","
+				     "\"subject\":\"global\",\"used\":10,\"limit\":10,"
+				     "\"requested\":1}"),
+		ERR("RegionOwned", "{\"name\":\"vm9/ram\",\"uid\":65534,\"gid\":65534}"),
 		ERR("MessageTooLarge", "{\"max\":65536}"),
 		ERR("TooManyFileDescriptors", "{\"max\":0,\"received\":1}"),
 		ERR("PermissionDenied", "{\"name\":\"x\",\"operation\":\"Delete\","
@@ -160,7 +165,11 @@ static void test_fake(const char *dir)
 	expect_error(ctx, shmd_stat(ctx, "x", &r), -EUSERS, "io.shmd.Manager.LimitReached",
 		     "limit reached: connectionsPerUid (max 64)");
 	expect_error(ctx, shmd_stat(ctx, "x", &r), -EDQUOT, "io.shmd.Manager.QuotaExceeded",
-		     "quota exceeded for uid 1000 (8.0G of 8.0G used, 4.0K requested)");
+		     "quota exceeded for unit qemu@vm1.service: 7.5G used + 1.0G requested > 8.0G");
+	expect_error(ctx, shmd_stat(ctx, "x", &r), -ENOSPC, "io.shmd.Manager.QuotaExceeded",
+		     "global quota exceeded: 10 regions used + 1 requested > 10");
+	expect_error(ctx, shmd_stat(ctx, "x", &r), -EACCES, "io.shmd.Manager.RegionOwned",
+		     "exists, owned by uid 65534 (not opened: it is not yours)");
 	expect_error(ctx, shmd_stat(ctx, "x", &r), -EMSGSIZE, "io.shmd.Manager.MessageTooLarge",
 		     "request too large (max 65536 bytes)");
 	expect_error(ctx, shmd_stat(ctx, "x", &r), -ETOOMANYREFS,
