@@ -15,6 +15,7 @@
 #include "options.h"
 #include "privilege.h"
 #include "server.h"
+#include "supervisor.h"
 
 static void strv_freep(char ***p)
 {
@@ -30,13 +31,17 @@ static int take_activated(struct server *s)
 {
 	_cleanup_(strv_freep) char **names = NULL;
 	int n = sd_listen_fds_with_names(true, &names);
-	int taken = 0;
+	int taken = 0, others = 0;
 
 	if (n < 0)
 		return log_errno(LOG_ERR, n, "sd_listen_fds_with_names");
 	for (int i = 0; i < n; i++) {
 		int fd = SD_LISTEN_FDS_START + i;
 		const char *name = names && names[i] ? names[i] : "unknown";
+		/* Region memfds and the state, from the fd store (state.h). */
+		if (sd_is_socket(fd, AF_UNSPEC, 0, -1) <= 0 && state_take_fd(&s->state, fd, name))
+			continue;
+		others++;
 		if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0) {
 			log_warning(
 				"ignoring passed fd %d (%s): not a listening Unix stream socket",
@@ -52,10 +57,10 @@ static int take_activated(struct server *s)
 		taken++;
 	}
 	/* Passed sockets mean "serve these": never fall back to binding --socket instead. */
-	if (n > 0 && taken == 0) {
+	if (others > 0 && taken == 0) {
 		log_err("no socket-activated fd (%d passed) is a listening Unix stream socket "
 			"(check ListenStream= in the socket unit)",
-			n);
+			others);
 		return -ENOTSOCK;
 	}
 	return taken;
@@ -91,8 +96,8 @@ static int make_parent(const char *path, bool *created)
 	return 0;
 }
 
-/* Bind --socket ourselves. Access is checked per request, so the socket is 0666. */
-static int listen_path(struct server *s, const char *path, bool *created_dir)
+/* Bind --socket ourselves. Access is checked per request, so the socket is 0666. fd or -errno. */
+static int bind_path(const char *path, bool *created_dir)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	_cleanup_close_ int fd = -1;
@@ -113,10 +118,40 @@ static int listen_path(struct server *s, const char *path, bool *created_dir)
 		unlink(path);
 		return r;
 	}
-	r = server_add_listener(s, TAKE_FD(fd));
+	return TAKE_FD(fd);
+}
+
+static int listen_path(struct server *s, const char *path, bool *created_dir)
+{
+	int fd = bind_path(path, created_dir);
+	if (fd < 0)
+		return fd;
+	int r = server_add_listener(s, fd);
 	if (r < 0)
 		unlink(path);
 	return r;
+}
+
+static void remove_socket(const char *path, bool created_dir)
+{
+	unlink(path);
+	if (created_dir) {
+		_cleanup_free_ char *copy = strdup(path);
+		if (copy)
+			rmdir(dirname(copy));
+	}
+}
+
+/* --supervise, standalone: this process supervises; the serving daemon is its child. */
+static int run_supervisor(const struct config *config, char **argv)
+{
+	bool created_dir = false;
+	int fd = bind_path(config->socket_path, &created_dir);
+	if (fd < 0)
+		return EXIT_FAILURE;
+	int status = supervisor_run(config, argv, fd);
+	remove_socket(config->socket_path, created_dir);
+	return status;
 }
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
@@ -156,6 +191,12 @@ static int run(const struct config *config)
 	server_init(&server, event, config);
 
 	r = take_activated(&server);
+	if (r >= 0) {
+		int taken = r;
+		r = state_restore(&server);
+		if (r >= 0)
+			r = taken;
+	}
 	if (r == 0) {
 		r = listen_path(&server, config->socket_path, &created_dir);
 		own_socket = r >= 0;
@@ -178,12 +219,7 @@ static int run(const struct config *config)
 
 	server_done(&server);
 	if (own_socket)
-		unlink(config->socket_path);
-	if (created_dir) {
-		_cleanup_free_ char *copy = strdup(config->socket_path);
-		if (copy)
-			rmdir(dirname(copy));
-	}
+		remove_socket(config->socket_path, created_dir);
 	return r;
 }
 
@@ -196,5 +232,7 @@ int main(int argc, char **argv)
 	if (r != 0)
 		return r > 0 ? EXIT_SUCCESS : 2;
 	log_setup(config.log_target, config.log_level);
+	if (config.supervise && !supervisor_is_worker() && !getenv("LISTEN_FDS"))
+		return run_supervisor(&config, argv);
 	return run(&config) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

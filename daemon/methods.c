@@ -195,9 +195,14 @@ static int method_create(struct call *call)
 		return -EINVAL;
 	}
 	r = registry_add(&call->server->registry, reg);
+	if (r >= 0 && (r = state_region_added(call->server, reg)) < 0)
+		registry_remove(&call->server->registry, reg);
 	if (r < 0) {
 		safe_close(fd);
 		region_free(reg);
+		/* -ENOSPC: the fd store can take no more names (fdstore.h). */
+		if (r == -ENOSPC)
+			return call_limit(call, "regions", call->server->registry.n_regions);
 		return call_system_error(call, "registry", r);
 	}
 	r = reply_with_fd(call, reg, fd, true, with_region);
@@ -360,6 +365,7 @@ static int method_resize(struct call *call)
 		return call_invalid(call, "size", "too large");
 	if (err < 0)
 		return call_system_error(call, "ftruncate", err);
+	state_region_changed(call->server, r);
 	return reply_region(call, r);
 }
 
@@ -386,12 +392,14 @@ static int method_rename(struct call *call)
 		if (reason)
 			return call_denied(call, new_name, reason);
 		registry_remove(reg, target);
+		state_region_removed(call->server, target);
 		region_free(target);
 	}
 	int err = registry_rename(reg, r, new_name);
 	if (err < 0)
 		return call_system_error(call, "rename", err);
 	r->changed_usec = now_usec();
+	state_region_changed(call->server, r);
 	return reply_region(call, r);
 }
 
@@ -401,6 +409,7 @@ static int method_delete(struct call *call)
 	if (!r)
 		return -EINVAL;
 	registry_remove(&call->server->registry, r);
+	state_region_removed(call->server, r);
 	/* Reply first: the last close of a memfd (inode teardown) need not delay the caller. */
 	int ret = call_reply(call, NULL, -1);
 	region_free(r);
@@ -440,6 +449,7 @@ static int method_seal(struct call *call)
 		return call_invalid(call, "seals", "not supported by this kernel");
 	if (err < 0)
 		return call_system_error(call, "F_ADD_SEALS", err);
+	state_region_changed(call->server, reg);
 	return reply_region(call, reg);
 }
 
@@ -467,6 +477,7 @@ static int method_set_access(struct call *call)
 	int err = region_set_access(r, new_uid, new_gid, rm > 0 ? (mode_t)mode : r->mode);
 	if (err < 0)
 		return call_system_error(call, "fchown", err);
+	state_region_changed(call->server, r);
 	return reply_region(call, r);
 }
 

@@ -46,6 +46,8 @@ static void usage(void)
 	       "      --admin-group GROUP          members administer every region (as root does)\n"
 	       "      --log-target TARGET          auto, console or journal (default auto)\n"
 	       "      --log-level LEVEL            err, warning, notice, info or debug (default info)\n"
+	       "      --supervise                  without systemd: keep the regions in a supervisor\n"
+	       "                                   process that restarts a crashed daemon\n"
 	       "  -h, --help                       show this help\n"
 	       "  -V, --version                    show the version\n");
 }
@@ -114,6 +116,7 @@ enum {
 	ARG_ADMIN_GROUP,
 	ARG_LOG_TARGET,
 	ARG_LOG_LEVEL,
+	ARG_SUPERVISE,
 };
 
 static const struct option options[] = {
@@ -128,6 +131,7 @@ static const struct option options[] = {
 	{ "admin-group", required_argument, NULL, ARG_ADMIN_GROUP },
 	{ "log-target", required_argument, NULL, ARG_LOG_TARGET },
 	{ "log-level", required_argument, NULL, ARG_LOG_LEVEL },
+	{ "supervise", no_argument, NULL, ARG_SUPERVISE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{}
@@ -145,6 +149,9 @@ static int parse_one(struct config *c, int opt, const char *arg)
 		if (*arg != '/' || strlen(arg) >= 108)
 			return bad_usage("--socket", arg, "need an absolute path under 108 bytes");
 		c->socket_path = arg;
+		break;
+	case ARG_SUPERVISE:
+		c->supervise = true;
 		break;
 	case ARG_MAX_REGIONS:
 		r = parse_uint("--max-regions", arg, 1, 1u << 30, &c->max_regions);

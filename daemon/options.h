@@ -21,6 +21,7 @@ struct config {
 	gid_t admin_gid;
 	int log_target;
 	int log_level;
+	bool supervise; /* --supervise: standalone, under a supervisor (supervisor.h) */
 };
 
 void config_init(struct config *c);

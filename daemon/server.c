@@ -56,6 +56,8 @@ int server_init(struct server *s, sd_event *event, const struct config *config)
 		r = sd_event_source_set_enabled(s->accept_pause, SD_EVENT_OFF);
 	if (r >= 0)
 		r = connections_init(s);
+	if (r >= 0)
+		r = state_init(&s->state);
 	return r;
 }
 
@@ -192,5 +194,6 @@ void server_done(struct server *s)
 	s->n_listeners = 0;
 	s->accept_pause = sd_event_source_disable_unref(s->accept_pause);
 	registry_done(&s->registry);
+	state_done(&s->state);
 	s->event = sd_event_unref(s->event);
 }

@@ -8,6 +8,7 @@
 
 #include "limits.h"
 #include "registry.h"
+#include "state.h"
 
 struct config;
 struct connection;
@@ -36,6 +37,7 @@ struct server {
 	uint64_t started_usec;
 	bool noexec_seal;
 	bool anon_vma_name;
+	struct state state; /* persistence through the fd store (state.h) */
 };
 
 int server_init(struct server *s, sd_event *event, const struct config *config);
