@@ -245,6 +245,9 @@ int state_restore(struct server *s)
 			st->old_fd[i] = safe_close(st->old_fd[i]);
 		}
 	st->slot = win >= 0 ? (unsigned)win : 1;
+	/* Nothing to keep yet: the first change writes the first state (see append()). */
+	if (win < 0 && s->registry.n_regions == 0)
+		return 0;
 	st->fd = win >= 0 ? TAKE_FD(st->old_fd[win]) : -1;
 	st->generation = win >= 0 ? l[win].generation : 0;
 	return state_snapshot(s);

@@ -63,9 +63,10 @@ ok $? "SIGTERM to the supervisor stops both, exit status 0"
 for point in "${fault_points[@]}"; do
 	grep -q "define SHMD_FAULT_INJECTION 1" "$SHMD_BUILDDIR/config.h" || break
 	rm -f "$TEST_DIR/shmd.log"
-	# The first snapshot is written at start: compact-* fire at the second, when about 500
-	# appended records outgrow it; append-torn and region-stored fire at the 3rd region.
-	case $point in compact-*) n=2 ;; *) n=3 ;; esac
+	# The first region writes the first snapshot: compact-* fire at the second, when about
+	# 500 appended records outgrow it; region-stored at the 3rd region, append-torn at the
+	# 2nd append (the 3rd region: the 1st went into the snapshot).
+	case $point in compact-*) n=2 ;; append-torn) n=2 ;; *) n=3 ;; esac
 	SHMD_FAULT=$point:$n start
 	for i in 1 2 3 4; do
 		shmctl -S "$sock" create "fault/$i" 8K >/dev/null 2>&1
