@@ -20,7 +20,8 @@ struct loaded {
 	uint8_t *data;
 	size_t len;
 	uint64_t generation;
-	int err; /* 0, -EBADMSG, -EPROTONOSUPPORT, ... */
+	size_t good_len; /* up to the first torn record */
+	int err;	 /* 0, -EBADMSG, -EPROTONOSUPPORT, ... */
 	uint32_t format;
 };
 
@@ -89,7 +90,7 @@ static int replay_region(struct registry *reg, struct state_reader *payload, uin
 	return 0;
 }
 
-static int replay(struct registry *reg, const struct loaded *l, uint64_t *next_id)
+static int replay(struct registry *reg, struct loaded *l, uint64_t *next_id)
 {
 	struct state_reader rd = { l->data + STATE_HEADER_SIZE, l->len - STATE_HEADER_SIZE };
 	struct state_reader payload;
@@ -116,6 +117,7 @@ static int replay(struct registry *reg, const struct loaded *l, uint64_t *next_i
 	if (r < 0)
 		log_notice("state: ignoring %zu bytes after a torn record (a crash during a write)",
 			   rd.len);
+	l->good_len = l->len - rd.len;
 	*next_id = MAX(*next_id, max_id + 1);
 	return 0;
 }
@@ -160,8 +162,11 @@ static void attach_fds(struct server *s)
 		struct stored_fd *sf = &st->stored[i];
 		struct region *r = registry_find_id(&s->registry, sf->id);
 		const char *name = fdstore_region_name(sf->id, buf);
-		if (r && r->fd < 0 && fcntl(sf->fd, F_GET_SEALS) >= 0) {
+		int seals = r && r->fd < 0 ? fcntl(sf->fd, F_GET_SEALS) : -1;
+		if (seals >= 0) {
 			r->fd = TAKE_FD(sf->fd);
+			r->seals =
+				(unsigned)seals; /* from the kernel, as region_seals() reads them */
 			continue;
 		}
 		log_warning("stored fd '%s' (region %llu) has no metadata%s, dropped", name,
@@ -189,18 +194,12 @@ static void finish_one(struct region *r, void *userdata)
 	}
 	/* The stored description may be the creator's: take one of our own (see region.h). */
 	(void)region_renew_own_description(r);
-	r->seals = 0;
-	region_seals(r);
 	region_refresh_size(r);
 }
 
-static int rebuild(struct server *s, const struct loaded *l)
+/* Attach the fds, drop what has only one half, read what the kernel knows. */
+static int rebuild(struct server *s)
 {
-	uint64_t next_id = 1;
-	int r = l ? replay(&s->registry, l, &next_id) : 0;
-	if (r < 0)
-		return r;
-	s->registry.next_id = MAX(s->registry.next_id, next_id);
 	attach_fds(s);
 
 	_cleanup_free_ struct region **dropped =
@@ -211,44 +210,59 @@ static int rebuild(struct server *s, const struct loaded *l)
 	registry_foreach(&s->registry, finish_one, &end);
 	for (struct region **p = dropped; p < end; p++) {
 		registry_remove(&s->registry, *p);
+		state_region_removed(s, *p);
 		region_free(*p);
 	}
 	return 0;
 }
 
-int state_restore(struct server *s)
+/*
+ * Go on appending to the state that was loaded (cut after its last good record), or, when
+ * there is none, write the first one at the first change (append() snapshots when fd < 0).
+ * The other stored state, if any, is an older generation: out of the store.
+ */
+static void adopt_journal(struct state *st, struct loaded *l, int win)
 {
-	struct state *st = &s->state;
-	struct loaded l[2] = { 0 };
-	int win = -1;
-
-	int r = pick(st, l, &win);
-	if (r >= 0)
-		r = rebuild(s, win >= 0 ? &l[win] : NULL);
-	free(l[0].data);
-	free(l[1].data);
-	if (r < 0) {
-		state_drop_stored(st);
-		return r;
-	}
-	if (win >= 0 || st->n_stored || s->registry.n_regions)
-		log_info("restored %zu regions (next id %llu) from the fd store",
-			 s->registry.n_regions, (unsigned long long)s->registry.next_id);
-	if (!state_enabled(st)) {
-		state_drop_stored(st);
-		return 0;
-	}
-	/* Keep one stored state (the winner) until the fresh snapshot replaces it. */
 	for (int i = 0; i < 2; i++)
 		if (i != win && st->old_fd[i] >= 0) {
 			(void)fdstore_remove(&st->store, i ? "state-b" : "state-a");
 			st->old_fd[i] = safe_close(st->old_fd[i]);
 		}
 	st->slot = win >= 0 ? (unsigned)win : 1;
-	/* Nothing to keep yet: the first change writes the first state (see append()). */
-	if (win < 0 && s->registry.n_regions == 0)
-		return 0;
-	st->fd = win >= 0 ? TAKE_FD(st->old_fd[win]) : -1;
-	st->generation = win >= 0 ? l[win].generation : 0;
-	return state_snapshot(s);
+	if (win < 0)
+		return;
+	st->fd = TAKE_FD(st->old_fd[win]);
+	st->generation = l[win].generation;
+	st->size = l[win].good_len;
+	st->compact_at = MAX(2 * st->size, st->size + 64 * 1024);
+	/* A torn tail must go, or records appended after it could never be read. */
+	if (st->size < l[win].len && ftruncate(st->fd, (off_t)st->size) < 0)
+		st->broken = true;
+}
+
+int state_restore(struct server *s)
+{
+	struct state *st = &s->state;
+	struct loaded l[2] = { 0 };
+	uint64_t next_id = 1;
+	int win = -1;
+
+	int r = pick(st, l, &win);
+	if (r >= 0 && win >= 0)
+		r = replay(&s->registry, &l[win], &next_id);
+	if (r >= 0) {
+		s->registry.next_id = MAX(s->registry.next_id, next_id);
+		if (state_enabled(st))
+			adopt_journal(st, l, win);
+		r = rebuild(s);
+	}
+	free(l[0].data);
+	free(l[1].data);
+	state_drop_stored(st);
+	if (r < 0)
+		return r;
+	if (win >= 0 || s->registry.n_regions)
+		log_info("restored %zu regions (next id %llu) from the fd store",
+			 s->registry.n_regions, (unsigned long long)s->registry.next_id);
+	return 0;
 }

@@ -26,10 +26,12 @@ static const char *const slot_names[2] = { "state-a", "state-b" };
  * Test builds only (configure --enable-fault-injection): SHMD_FAULT=POINT[:N] aborts the
  * daemon the Nth time (default 1st) it passes POINT, to prove a crash there loses nothing.
  */
+static const char *fault_spec;
+
 static void fault_point(const char *point)
 {
 	static unsigned passed;
-	const char *spec = getenv("SHMD_FAULT");
+	const char *spec = fault_spec;
 	size_t len = strlen(point);
 
 	if (!spec || strncmp(spec, point, len) != 0 || (spec[len] && spec[len] != ':'))
@@ -48,6 +50,9 @@ static inline void fault_point(const char *point)
 int state_init(struct state *st)
 {
 	*st = (struct state){ .fd = -1, .old_fd = { -1, -1 } };
+#ifdef SHMD_FAULT_INJECTION
+	fault_spec = getenv("SHMD_FAULT");
+#endif
 	int r = fdstore_open(&st->store);
 	if (r < 0)
 		return log_errno(LOG_ERR, r, "cannot reach the fd store");
@@ -178,8 +183,7 @@ static int append(struct server *s, struct text *t)
 		r = state_snapshot(s);
 	else {
 #ifdef SHMD_FAULT_INJECTION
-		const char *spec = getenv("SHMD_FAULT");
-		if (spec && strncmp(spec, "append-torn", 11) == 0) {
+		if (fault_spec && strncmp(fault_spec, "append-torn", 11) == 0) {
 			(void)write_all(st->fd, t->p, t->len / 2, st->size); /* half a record */
 			fault_point("append-torn");
 		}

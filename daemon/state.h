@@ -55,9 +55,10 @@ static inline bool state_enabled(const struct state *st)
 /* At start, for each passed fd: true if it is a stored region or state (taken). */
 bool state_take_fd(struct state *st, int fd, const char *name);
 /*
- * Rebuild s->registry from the fds taken and the stored state, then write a fresh
- * snapshot. 0, or -errno when the state cannot be read safely (already logged: the
- * daemon must not start and overwrite it).
+ * Rebuild s->registry from the fds taken and the newest stored state, and go on appending
+ * to that state (with a DELETE for each region dropped for want of its fd). 0, or -errno
+ * when the state cannot be read safely (already logged: the daemon must not start and
+ * overwrite it).
  */
 int state_restore(struct server *s);
 
@@ -71,6 +72,6 @@ int state_region_added(struct server *s, struct region *r);
 void state_region_changed(struct server *s, struct region *r);
 void state_region_removed(struct server *s, struct region *r);
 
-/* Between state.c and state-load.c: a fresh snapshot (see above); close what start handed over. */
+/* Between state.c and state-load.c: write a snapshot (see above); close what start handed over. */
 int state_snapshot(struct server *s);
 void state_drop_stored(struct state *st);

@@ -2,6 +2,7 @@
 /* The standalone supervisor: holds the socket and the stored fds, restarts the worker. */
 
 #include <fcntl.h>
+#include <sched.h>
 #include <search.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,6 +29,22 @@ static uint64_t now_monotonic_usec(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/*
+ * Each stored fd wakes us: as SCHED_IDLE we never preempt the worker that is serving a
+ * Create to store it (we run when it sleeps; it blocks if our queue fills). A restart is
+ * urgent: then we take the normal policy back if we may (root may; others need
+ * RLIMIT_NICE). The worker is always reset to the normal policy at fork.
+ */
+static void set_idle(bool idle)
+{
+	struct sched_param sp = { 0 };
+	int policy = (idle ? SCHED_IDLE : SCHED_OTHER) | SCHED_RESET_ON_FORK;
+
+	if (sched_setscheduler(0, policy, &sp) < 0)
+		log_debug("supervisor: cannot switch to %s: %m",
+			  idle ? "SCHED_IDLE" : "SCHED_OTHER");
 }
 
 struct stored {
@@ -320,6 +337,7 @@ static int on_worker_exit(sd_event_source *src, const siginfo_t *si, void *userd
 	struct supervisor *sv = userdata;
 	bool clean = si->si_code == CLD_EXITED && si->si_status == 0;
 
+	set_idle(false);
 	drain(sv);
 	sv->worker = 0;
 	if (sv->stopping || clean) {
@@ -343,6 +361,7 @@ static int on_worker_exit(sd_event_source *src, const siginfo_t *si, void *userd
 		sv->exit_status = 1;
 		return sd_event_exit(sv->event, 0);
 	}
+	set_idle(true);
 	return 0;
 }
 
@@ -419,6 +438,7 @@ int supervisor_run(const struct config *config, char **argv, int listen_fd)
 
 	ensure_stdio();
 	raise_nofile();
+	set_idle(true);
 	int r = setup(&sv);
 	if (r < 0)
 		log_errno(LOG_ERR, r, "supervisor: cannot set up");

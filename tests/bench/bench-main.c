@@ -25,7 +25,7 @@ struct part {
 static const struct part parts[] = {
 	{ "create", bench_create_latency, true }, { "open", bench_open_throughput, true },
 	{ "churn", bench_churn, true },		  { "json", bench_json, false },
-	{ "scale", bench_scale, false },
+	{ "scale", bench_scale, false },	  { "restart", bench_restart, false },
 };
 
 static bool selected(int argc, char **argv, const char *name)

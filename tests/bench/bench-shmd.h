@@ -24,3 +24,5 @@ void bench_churn(const struct bench_env *e);
 void bench_json(const struct bench_env *e);
 /* On a fresh daemon: memory per region, List of 10,000, Create latency at 15,000 vs 1,000. */
 void bench_scale(const struct bench_env *e);
+/* Create p50 with persistence (--supervise) vs without; restart time with 19,000 regions. */
+void bench_restart(const struct bench_env *e);
