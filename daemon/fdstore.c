@@ -67,7 +67,13 @@ int fdstore_open(struct fdstore *fs)
 	const char *sup = getenv("SHMD_SUPERVISOR_FD");
 	const char *notify = getenv("NOTIFY_SOCKET");
 
-	*fs = (struct fdstore){ .fd = -1 };
+	*fs = (struct fdstore){ .fd = -1, .names_budget = FDSTORE_NAMES_BUDGET };
+#ifdef SHMD_FAULT_INJECTION
+	/* Test builds: a budget small enough for a test to reach. */
+	const char *budget = getenv("SHMD_TEST_NAMES_BUDGET");
+	if (budget)
+		fs->names_budget = strtoul(budget, NULL, 10);
+#endif
 	if (sup) {
 		char *end;
 		long fd = strtol(sup, &end, 10);
@@ -95,7 +101,7 @@ void fdstore_close(struct fdstore *fs)
 
 bool fdstore_has_room(const struct fdstore *fs, size_t name_len)
 {
-	return fs->names_bytes + name_len + 1 <= FDSTORE_NAMES_BUDGET;
+	return fs->names_bytes + name_len + 1 <= fs->names_budget;
 }
 
 void fdstore_account(struct fdstore *fs, const char *name)

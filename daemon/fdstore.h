@@ -24,6 +24,7 @@ struct fdstore {
 	int fd;		   /* connected datagram socket, -1: no fd store (state off) */
 	const char *where; /* "systemd" or "supervisor", for messages */
 	size_t names_bytes;
+	size_t names_budget; /* FDSTORE_NAMES_BUDGET; smaller in tests */
 };
 
 /* Connect to the supervisor or to systemd's notify socket. 0 (enabled or not) or -errno. */

@@ -25,7 +25,7 @@ stop() {
 
 fault_points=(append-torn region-stored compact-written compact-stored)
 if grep -q "define SHMD_FAULT_INJECTION 1" "$SHMD_BUILDDIR/config.h"; then
-	plan $((7 + 3 * ${#fault_points[@]}))
+	plan $((10 + 3 * ${#fault_points[@]}))
 else
 	plan 7
 fi
@@ -87,5 +87,22 @@ for point in "${fault_points[@]}"; do
 	is "$c" "pattern 2" "$point: content kept"
 	stop
 done
+# The LISTEN_FDNAMES budget (128 KiB in production, 20 bytes here): names "1".."6" take 2
+# bytes each and the state's 8, so the 7th region is refused, before and after a restart.
+if grep -q "define SHMD_FAULT_INJECTION 1" "$SHMD_BUILDDIR/config.h"; then
+	SHMD_TEST_NAMES_BUDGET=20 start
+	made=0
+	for i in 1 2 3 4 5 6 7 8; do
+		shmctl -S "$sock" create "budget/$i" 4K 2>"$TEST_DIR/err" && made=$((made + 1))
+	done
+	is "$made" 6 "the fd store's name budget stops Create at 6 regions"
+	grep -q "limit" "$TEST_DIR/err"
+	ok $? "with a typed limit error: $(cat "$TEST_DIR/err")"
+	kill -KILL "$(worker)"
+	shmctl -S "$sock" create budget/9 4K 2>/dev/null
+	is "$(($? != 0)):$(shmctl -S "$sock" -r -n -o NAME ls budget/ | wc -l)" "1:6" \
+		"after a restart: the same 6 regions, and still no room"
+	stop
+fi
 [[ $TAP_FAILED == 0 ]] || diag_file "$TEST_DIR/shmd.log"
 done_testing
