@@ -143,6 +143,9 @@ static int dec_unit(struct region *r, const uint8_t *v, size_t len, const struct
  * a restart gets one row here with a new tag (never reuse or renumber a tag); a list
  * (e.g. named ranges) gets a row with its own encode/decode functions. The size and the
  * seals in force are kept too but the memfd is the authority for them on restore.
+ * tests/integration/test-state-fields holds Stat's Region against this table both ways:
+ * a row must name a member of Stat's reply (or say not_in_stat), and every member of the
+ * reply must be a row here or derived from one (see that test).
  */
 static const struct state_field region_fields[] = {
 	UINT_FIELD(1, "id", id),
@@ -157,11 +160,23 @@ static const struct state_field region_fields[] = {
 	{ .tag = 10, .name = "creator.unit", .encode = enc_unit, .decode = dec_unit },
 	UINT_FIELD(11, "createdUSec", created_usec),
 	UINT_FIELD(12, "changedUSec", changed_usec),
-	UINT_FIELD(13, "appliedSeals", applied_seals),
+	{ .tag = 13,
+	  .name = "appliedSeals",
+	  .not_in_stat = true,
+	  .encode = enc_uint,
+	  .decode = dec_uint,
+	  .offset = offsetof(struct region, applied_seals),
+	  .width = sizeof(unsigned) },
 	UINT_FIELD(14, "seals", seals),
 	UINT_FIELD(15, "fixed", fixed),
 	UINT_FIELD(16, "state", state),
 };
+
+const struct state_field *state_region_fields(size_t *ret_n)
+{
+	*ret_n = ELEMENTSOF(region_fields);
+	return region_fields;
+}
 
 static const struct state_field *field_find(unsigned tag)
 {

@@ -52,12 +52,16 @@ struct state_reader {
  */
 struct state_field {
 	uint16_t tag;
-	const char *name; /* the Region member of the IDL it mirrors, for messages */
+	const char *name; /* its member of the IDL's Region ("creator.uid": nested), or... */
+	bool not_in_stat; /* ...a name of the state's own: the daemon's bookkeeping */
 	void (*encode)(struct text *t, const struct region *r, const struct state_field *f);
 	int (*decode)(struct region *r, const uint8_t *v, size_t len, const struct state_field *f);
 	size_t offset; /* for the generic codecs below */
 	size_t width;  /* bytes of the member, for the generic integer codec */
 };
+
+/* The persisted fields, for tests that hold Stat's reply against them. */
+const struct state_field *state_region_fields(size_t *ret_n);
 
 uint32_t state_crc32(uint32_t crc, const void *data, size_t len);
 
