@@ -56,7 +56,7 @@ if ! mkdir "$cg" || ! echo $$ >"$cg/cgroup.procs"; then
 	skip_all "cannot make a cgroup of our own"
 fi
 
-plan 14
+plan 16
 
 mkdir -p /run/systemd/system /run/shmd-test
 i=/run/systemd/inaccessible
@@ -147,6 +147,21 @@ shmctl -r -n ls >"$TEST_DIR/after-stop"
 is "$?:$(wc -l <"$TEST_DIR/after-stop")" "0:0" "stop then start flushes the fd store (systemd < 254): no regions"
 shmctl create again 4K && shmctl -r -n -o NAME ls | grep -qx again
 ok $? "and the fresh daemon serves"
+
+# A store too small (FileDescriptorStoreMax=4: the state and three regions): systemd
+# drops the other fds, so after a restart three regions have metadata but no fd. They are
+# dropped (one log line each), the daemon runs on with the others.
+mkdir -p "$TEST_DIR/units/shmd.service.d"
+printf '[Service]\nFileDescriptorStoreMax=4\n' >"$TEST_DIR/units/shmd.service.d/small.conf"
+systemctl --user daemon-reload
+systemctl --user restart shmd.service
+shmctl rm again
+for i in 1 2 3 4 5 6; do shmctl create "small/$i" 4K; done
+systemctl --user restart shmd.service
+is "$(shmctl -r -n -o NAME ls small/ | tr '\n' ' ')" "small/1 small/2 small/3 " \
+	"metadata without a stored fd: those regions dropped, the others restored"
+is "$(prop shmd.service ActiveState) $(prop shmd.service NFileDescriptorStore)" "active 4" \
+	"the daemon serves (no crash), the store as it was"
 
 if [[ $TAP_FAILED != 0 ]]; then
 	diag_file "$TEST_DIR/manager.log"
