@@ -262,7 +262,8 @@ int state_restore(struct server *s)
 	if (r < 0)
 		return r;
 	if (win >= 0 || s->registry.n_regions)
-		log_info("restored %zu regions (next id %llu) from the fd store",
-			 s->registry.n_regions, (unsigned long long)s->registry.next_id);
+		log_info("restored %zu regions (next id %llu) from the fd store in %llu ms",
+			 s->registry.n_regions, (unsigned long long)s->registry.next_id,
+			 (unsigned long long)(now_usec() - st->init_usec) / 1000);
 	return 0;
 }

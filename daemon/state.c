@@ -49,7 +49,7 @@ static inline void fault_point(const char *point)
 
 int state_init(struct state *st)
 {
-	*st = (struct state){ .fd = -1, .old_fd = { -1, -1 } };
+	*st = (struct state){ .fd = -1, .old_fd = { -1, -1 }, .init_usec = now_usec() };
 #ifdef SHMD_FAULT_INJECTION
 	fault_spec = getenv("SHMD_FAULT");
 #endif

@@ -38,6 +38,7 @@ struct state {
 	uint64_t size;	     /* bytes written to fd */
 	uint64_t compact_at; /* compact when size passes this */
 	bool broken;	     /* an append failed: compact at the next change */
+	uint64_t init_usec;  /* when state_init() ran: the restore's log line says how long */
 	/* Handed over at start, consumed by state_restore(). */
 	int old_fd[2];
 	struct stored_fd *stored;
