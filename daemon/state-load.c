@@ -157,7 +157,8 @@ static void attach_fds(struct server *s)
 	struct state *st = &s->state;
 	char buf[FDSTORE_NAME_MAX];
 
-	qsort(st->stored, st->n_stored, sizeof(*st->stored), compare_stored);
+	if (st->n_stored > 0) /* qsort(NULL, 0) is undefined */
+		qsort(st->stored, st->n_stored, sizeof(*st->stored), compare_stored);
 	for (size_t i = 0; i < st->n_stored; i++) {
 		struct stored_fd *sf = &st->stored[i];
 		struct region *r = registry_find_id(&s->registry, sf->id);
