@@ -17,6 +17,7 @@
 #include "privilege.h"
 #include "reload.h"
 #include "server.h"
+#include "supervisor.h"
 
 static void strv_freep(char ***p)
 {
@@ -32,13 +33,17 @@ static int take_activated(struct server *s)
 {
 	_cleanup_(strv_freep) char **names = NULL;
 	int n = sd_listen_fds_with_names(true, &names);
-	int taken = 0;
+	int taken = 0, others = 0;
 
 	if (n < 0)
 		return log_errno(LOG_ERR, n, "sd_listen_fds_with_names");
 	for (int i = 0; i < n; i++) {
 		int fd = SD_LISTEN_FDS_START + i;
 		const char *name = names && names[i] ? names[i] : "unknown";
+		/* Region memfds and the state, from the fd store (state.h). */
+		if (sd_is_socket(fd, AF_UNSPEC, 0, -1) <= 0 && state_take_fd(&s->state, fd, name))
+			continue;
+		others++;
 		if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0) {
 			log_warning(
 				"ignoring passed fd %d (%s): not a listening Unix stream socket",
@@ -54,10 +59,10 @@ static int take_activated(struct server *s)
 		taken++;
 	}
 	/* Passed sockets mean "serve these": never fall back to binding --socket instead. */
-	if (n > 0 && taken == 0) {
+	if (others > 0 && taken == 0) {
 		log_err("no socket-activated fd (%d passed) is a listening Unix stream socket "
 			"(check ListenStream= in the socket unit)",
-			n);
+			others);
 		return -ENOTSOCK;
 	}
 	return taken;
@@ -93,8 +98,8 @@ static int make_parent(const char *path, bool *created)
 	return 0;
 }
 
-/* Bind --socket ourselves. Access is checked per request, so the socket is 0666. */
-static int listen_path(struct server *s, const char *path, bool *created_dir)
+/* Bind --socket ourselves. Access is checked per request, so the socket is 0666. fd or -errno. */
+static int bind_path(const char *path, bool *created_dir)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	_cleanup_close_ int fd = -1;
@@ -115,10 +120,40 @@ static int listen_path(struct server *s, const char *path, bool *created_dir)
 		unlink(path);
 		return r;
 	}
-	r = server_add_listener(s, TAKE_FD(fd));
+	return TAKE_FD(fd);
+}
+
+static int listen_path(struct server *s, const char *path, bool *created_dir)
+{
+	int fd = bind_path(path, created_dir);
+	if (fd < 0)
+		return fd;
+	int r = server_add_listener(s, fd);
 	if (r < 0)
 		unlink(path);
 	return r;
+}
+
+static void remove_socket(const char *path, bool created_dir)
+{
+	unlink(path);
+	if (created_dir) {
+		_cleanup_free_ char *copy = strdup(path);
+		if (copy)
+			rmdir(dirname(copy));
+	}
+}
+
+/* --supervise, standalone: this process supervises; the serving daemon is its child. */
+static int run_supervisor(const struct config *config, char **argv)
+{
+	bool created_dir = false;
+	int fd = bind_path(config->socket_path, &created_dir);
+	if (fd < 0)
+		return EXIT_FAILURE;
+	int status = supervisor_run(config, argv, fd);
+	remove_socket(config->socket_path, created_dir);
+	return status;
 }
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
@@ -146,6 +181,15 @@ static int setup_signals(sd_event *e)
 	return r;
 }
 
+/*
+ * A restored region may have read-write holders from before the restart, who can resize it
+ * behind our back: watch its size as quota_writable() does for a fresh read-write handout.
+ */
+static void watch_restored(struct region *r, void *userdata)
+{
+	quota_writable(userdata, r);
+}
+
 static int run(const struct config *config, struct shmd_conf *conf)
 {
 	_cleanup_(sd_event_unrefp) sd_event *event = NULL;
@@ -162,11 +206,19 @@ static int run(const struct config *config, struct shmd_conf *conf)
 		return log_errno(LOG_ERR, r, "cannot set up the watchdog");
 	server_init(&server, event, config);
 	quota_set_conf(&server.quota, conf);
-	quota_rebuild(&server.quota, &server.registry);
 	if ((r = reload_setup_signal(&server)) < 0)
 		log_errno(LOG_WARNING, r, "cannot handle SIGHUP");
 
 	r = take_activated(&server);
+	if (r >= 0) {
+		int taken = r;
+		r = state_restore(&server);
+		if (r >= 0)
+			r = taken;
+	}
+	/* Charges are derived from the regions, restored ones included. */
+	quota_rebuild(&server.quota, &server.registry);
+	registry_foreach(&server.registry, watch_restored, &server.quota);
 	if (r == 0) {
 		r = listen_path(&server, config->socket_path, &created_dir);
 		own_socket = r >= 0;
@@ -189,12 +241,7 @@ static int run(const struct config *config, struct shmd_conf *conf)
 
 	server_done(&server);
 	if (own_socket)
-		unlink(config->socket_path);
-	if (created_dir) {
-		_cleanup_free_ char *copy = strdup(config->socket_path);
-		if (copy)
-			rmdir(dirname(copy));
-	}
+		remove_socket(config->socket_path, created_dir);
 	return r;
 }
 
@@ -238,7 +285,10 @@ int main(int argc, char **argv)
 	int r = load_settings(&config, &conf, argc, argv);
 	if (r < 0) {
 		log_setup(config.log_target, config.log_level);
-		r = run(&config, &conf) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+		if (config.supervise && !supervisor_is_worker() && !getenv("LISTEN_FDS"))
+			r = run_supervisor(&config, argv);
+		else
+			r = run(&config, &conf) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 	}
 	conf_done(&conf);
 	return r;

@@ -218,9 +218,14 @@ static int method_create(struct call *call)
 		return -EINVAL;
 	}
 	r = registry_add(&call->server->registry, reg);
+	if (r >= 0 && (r = state_region_added(call->server, reg)) < 0)
+		registry_remove(&call->server->registry, reg);
 	if (r < 0) {
 		safe_close(fd);
 		region_free(reg);
+		/* -ENOSPC: the fd store can take no more names (fdstore.h). */
+		if (r == -ENOSPC)
+			return call_limit(call, "regions", call->server->registry.n_regions);
 		return call_system_error(call, "registry", r);
 	}
 	quota_charge(&call->server->quota, reg);
@@ -387,6 +392,7 @@ static int method_resize(struct call *call)
 		return call_invalid(call, "size", "too large");
 	if (err < 0)
 		return call_system_error(call, "ftruncate", err);
+	state_region_changed(call->server, r);
 	return reply_region(call, r);
 }
 
@@ -416,12 +422,14 @@ static int method_rename(struct call *call)
 			return call_denied(call, new_name, reason);
 		registry_remove(reg, target);
 		quota_uncharge(&call->server->quota, target);
+		state_region_removed(call->server, target);
 		region_free(target);
 	}
 	int err = registry_rename(reg, r, new_name);
 	if (err < 0)
 		return call_system_error(call, "rename", err);
 	r->changed_usec = now_usec();
+	state_region_changed(call->server, r);
 	return reply_region(call, r);
 }
 
@@ -432,6 +440,7 @@ static int method_delete(struct call *call)
 		return -EINVAL;
 	registry_remove(&call->server->registry, r);
 	quota_uncharge(&call->server->quota, r);
+	state_region_removed(call->server, r);
 	/* Reply first: the last close of a memfd (inode teardown) need not delay the caller. */
 	int ret = call_reply(call, NULL, -1);
 	region_free(r);
@@ -471,6 +480,7 @@ static int method_seal(struct call *call)
 		return call_invalid(call, "seals", "not supported by this kernel");
 	if (err < 0)
 		return call_system_error(call, "F_ADD_SEALS", err);
+	state_region_changed(call->server, reg);
 	return reply_region(call, reg);
 }
 
@@ -503,6 +513,7 @@ static int method_set_access(struct call *call)
 	if (err < 0)
 		return call_system_error(call, "fchown", err);
 	quota_chown(&call->server->quota, r, old_uid, old_gid);
+	state_region_changed(call->server, r);
 	return reply_region(call, r);
 }
 

@@ -54,6 +54,8 @@ static void usage(void)
 	       "      --log-level LEVEL            err, warning, notice, info or debug (default info)\n"
 	       "      --config PATH                configuration file, then PATH.d/*.conf\n"
 	       "                                   (default: " SHMD_CONFIG_FILE ")\n"
+	       "      --supervise                  without systemd: keep the regions in a supervisor\n"
+	       "                                   process that restarts a crashed daemon\n"
 	       "  -h, --help                       show this help\n"
 	       "  -V, --version                    show the version\n");
 }
@@ -130,6 +132,7 @@ enum {
 	ARG_LOG_TARGET,
 	ARG_LOG_LEVEL,
 	ARG_CONFIG,
+	ARG_SUPERVISE,
 };
 
 static const struct option options[] = {
@@ -145,6 +148,7 @@ static const struct option options[] = {
 	{ "log-target", required_argument, NULL, ARG_LOG_TARGET },
 	{ "log-level", required_argument, NULL, ARG_LOG_LEVEL },
 	{ "config", required_argument, NULL, ARG_CONFIG },
+	{ "supervise", no_argument, NULL, ARG_SUPERVISE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{}
@@ -162,6 +166,9 @@ static int parse_one(struct config *c, int opt, const char *arg)
 		if (*arg != '/' || strlen(arg) >= 108)
 			return bad_usage("--socket", arg, "need an absolute path under 108 bytes");
 		c->socket_path = arg;
+		break;
+	case ARG_SUPERVISE:
+		c->supervise = true;
 		break;
 	case ARG_MAX_REGIONS:
 		r = parse_uint("--max-regions", arg, 1, 1u << 30, &c->max_regions);

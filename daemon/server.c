@@ -57,6 +57,8 @@ int server_init(struct server *s, sd_event *event, const struct config *config)
 		r = sd_event_source_set_enabled(s->accept_pause, SD_EVENT_OFF);
 	if (r >= 0)
 		r = connections_init(s);
+	if (r >= 0)
+		r = state_init(&s->state);
 	return r;
 }
 
@@ -205,5 +207,6 @@ void server_done(struct server *s)
 	s->accept_pause = sd_event_source_disable_unref(s->accept_pause);
 	registry_done(&s->registry);
 	quota_done(&s->quota);
+	state_done(&s->state);
 	s->event = sd_event_unref(s->event);
 }

@@ -9,6 +9,7 @@
 #include "limits.h"
 #include "quota.h"
 #include "registry.h"
+#include "state.h"
 
 struct config;
 struct connection;
@@ -38,6 +39,7 @@ struct server {
 	bool noexec_seal;
 	bool anon_vma_name;
 	struct quota quota; /* limits and charges per user, group and unit; name prefixes */
+	struct state state; /* persistence through the fd store (state.h) */
 };
 
 int server_init(struct server *s, sd_event *event, const struct config *config);

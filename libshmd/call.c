@@ -236,14 +236,59 @@ int call_receive(struct shmd_ctx *ctx, json_object **ret_reply, int *fds, size_t
 	return 0;
 }
 
+/*
+ * Calls that change nothing, so sending one again after the connection dropped under it
+ * (the daemon restarted: under systemd or --supervise its socket stays and queues the
+ * new connection) cannot do anything twice.
+ */
+static bool method_is_idempotent(const char *method)
+{
+	static const char *const names[] = {
+		"io.shmd.Manager.Open",
+		"io.shmd.Manager.Stat",
+		"io.shmd.Manager.Status",
+		"org.varlink.service.GetInfo",
+		"org.varlink.service.GetInterfaceDescription",
+	};
+	for (size_t i = 0; i < ELEMENTSOF(names); i++)
+		if (strcmp(method, names[i]) == 0)
+			return true;
+	return false;
+}
+
+/* The reply did not come because the connection dropped (not a daemon error). */
+static int lost_reply(struct shmd_ctx *ctx, const char *method, int r, int attempt)
+{
+	const char *m = strrchr(method, '.');
+
+	if (method_is_idempotent(method) && attempt == 0) {
+		ctx_dbg(ctx, "connection lost during %s, sending it again", method);
+		return 0;
+	}
+	if (method_is_idempotent(method))
+		return r;
+	return ctx_fail(ctx, r,
+			"connection to %s lost during %s (daemon restarted?): it may or may "
+			"not have been done",
+			ctx->socket_path, m ? m + 1 : method);
+}
+
 /* Send data, read its one reply. */
 static int round_trip(struct shmd_ctx *ctx, const char *method, const char *data, size_t len,
 		      json_object **ret_reply, int *fds, size_t *n_fds)
 {
-	int r = send_data(ctx, method, data, len);
-	if (r < 0)
-		return r;
-	r = call_receive(ctx, ret_reply, fds, n_fds);
+	int r;
+
+	for (int attempt = 0;; attempt++) {
+		r = send_data(ctx, method, data, len);
+		if (r < 0)
+			return r;
+		r = call_receive(ctx, ret_reply, fds, n_fds);
+		if (r != -ECONNRESET || ctx->fd >= 0)
+			break;
+		if ((r = lost_reply(ctx, method, r, attempt)) < 0)
+			return r;
+	}
 	if (r < 0)
 		return r;
 	if (vl_message_flag(*ret_reply, "continues")) {

@@ -30,6 +30,7 @@ static const struct part parts[] = {
 	{ "json", bench_json, false },
 	{ "scale", bench_scale, false },
 	{ "quota", bench_quota, false },
+	{ "restart", bench_restart, false },
 };
 
 static bool selected(int argc, char **argv, const char *name)

@@ -29,3 +29,5 @@ void bench_json(const struct bench_env *e);
 void bench_scale(const struct bench_env *e);
 /* Create p50 on a daemon with 100 quota subjects against one with none (own daemons). */
 void bench_quota(const struct bench_env *e);
+/* Create p50 with persistence (--supervise) vs without; restart time with 19,000 regions. */
+void bench_restart(const struct bench_env *e);

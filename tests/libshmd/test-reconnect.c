@@ -116,7 +116,9 @@ static void expect_error(struct shmd_ctx *ctx, int got, int want, const char *na
 static void test_fake(const char *dir)
 {
 	static const char *const script[] = {
-		CLOSE_NOW,
+		CLOSE_NOW, /* Stat is sent once more after a lost connection... */
+		CLOSE_NOW, /* ...but not twice */
+		CLOSE_NOW, /* Delete is never sent again */
 		"this is not json",
 		"{\"error\":\"com.example.Weird\",\"parameters\":{}}",
 		ERR("SystemError", "{\"operation\":\"memfd_create\",\"errno\":28,"
@@ -157,6 +159,9 @@ static void test_fake(const char *dir)
 	expect_error(ctx, shmd_stat(ctx, "x", &r), -ECONNRESET, NULL, NULL);
 	ok(strstr(shmd_ctx_get_error_message(ctx), "closed") != NULL, "daemon closed mid-call: %s",
 	   shmd_ctx_get_error_message(ctx));
+	expect_error(ctx, shmd_delete(ctx, "x"), -ECONNRESET, NULL, NULL);
+	ok(strstr(shmd_ctx_get_error_message(ctx), "may or may not have been done") != NULL,
+	   "a lost Delete says it may have been done: %s", shmd_ctx_get_error_message(ctx));
 	expect_error(ctx, shmd_stat(ctx, "x", &r), -EPROTO, NULL, NULL);
 	expect_error(ctx, shmd_stat(ctx, "x", &r), -EPROTO, "com.example.Weird",
 		     "daemon error com.example.Weird");
