@@ -256,6 +256,35 @@ static void test_lowest_fd(void)
 	   cloexec, sockets);
 }
 
+/* A program that closes every fd (closefrom()) and reuses the numbers: its files stay untouched. */
+static void test_closefrom(void)
+{
+	char path[] = "/tmp/shmd-preload-closefrom.XXXXXX";
+	int tmp = mkstemp(path);
+	ok(tmp >= 0 && shm_open("/pl-closefrom", O_CREAT | O_RDWR, 0600) >= 0, "an object");
+	unlink(path);
+	struct rlimit rl;
+	getrlimit(RLIMIT_NOFILE, &rl);
+	int top = (int)MIN(rl.rlim_cur, 65536);
+	for (int fd = 3; fd < top; fd++)
+		if (fd != tmp)
+			close(fd);
+	int n = 0;
+	for (int fd = 64; fd < top; fd++) /* our socket's number now holds the program's file */
+		if (fd != tmp && dup2(tmp, fd) == fd)
+			n++;
+	int fd = shm_open("/pl-closefrom", O_RDWR, 0);
+	ok(fd >= 0, "shm_open after closefrom() connects again (%d numbers reused)", n);
+	struct stat st;
+	ok(fstat(tmp, &st) == 0 && st.st_size == 0, "the program's file got no request written");
+	ok(shm_unlink("/pl-closefrom") == 0, "unlink");
+	close(fd);
+	for (int f = 64; f < top; f++)
+		if (f != tmp)
+			close(f);
+	close(tmp);
+}
+
 static void test_full_table(void)
 {
 	struct rlimit old, rl;
@@ -476,6 +505,7 @@ static int child_main(const char *self)
 	test_create();
 	test_lowest_fd();
 	test_full_table();
+	test_closefrom();
 	test_fork();
 	test_threads();
 	test_seteuid();
