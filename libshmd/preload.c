@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "libshmd-private.h"
@@ -44,6 +45,7 @@ enum route {
 #define USE_LIBC INT_MIN
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t umask_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static struct shmd_ctx *ctx;
 static enum route route;
@@ -67,6 +69,7 @@ static void atfork_child(void)
 {
 	/* libshmd notices the fork itself and connects again: the parent's socket is not used. */
 	pthread_mutex_init(&lock, NULL);
+	pthread_mutex_init(&umask_lock, NULL);
 }
 
 static bool env_bool(const char *name, bool def)
@@ -191,8 +194,15 @@ static void shmd_name(char *buf, const char *name, size_t len)
 	memcpy(buf + POSIX_PREFIX_LEN, name, len + 1);
 }
 
-/* The umask, read without changing it (umask() twice would race with other threads). */
-static mode_t current_umask(void)
+/*
+ * The umask. Reading it costs: umask() twice would race with other threads creating files
+ * (they would see a 0 umask in between), and /proc/self/status costs ~25 µs. So we read
+ * /proc once and then follow the program's umask() calls, which we interpose below.
+ * -1: not read yet.
+ */
+static int umask_cached = -1;
+
+static mode_t umask_from_proc(void)
 {
 	char buf[4096];
 	mode_t mask = 022;
@@ -208,6 +218,29 @@ static mode_t current_umask(void)
 	if (p)
 		mask = (mode_t)strtoul(p + 7, NULL, 8);
 	return mask;
+}
+
+static mode_t current_umask(void)
+{
+	int m = __atomic_load_n(&umask_cached, __ATOMIC_ACQUIRE);
+	if (m < 0) {
+		m = (int)umask_from_proc();
+		int unset = -1; /* a umask() call since wins */
+		__atomic_compare_exchange_n(&umask_cached, &unset, m, false, __ATOMIC_ACQ_REL,
+					    __ATOMIC_ACQUIRE);
+		m = __atomic_load_n(&umask_cached, __ATOMIC_ACQUIRE);
+	}
+	return (mode_t)m;
+}
+
+/* The C library's umask(), remembering the value (in the kernel's order when threads race). */
+_export_ mode_t umask(mode_t mask)
+{
+	pthread_mutex_lock(&umask_lock);
+	mode_t old = (mode_t)syscall(SYS_umask, mask);
+	__atomic_store_n(&umask_cached, (int)(mask & 0777), __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&umask_lock);
+	return old;
 }
 
 /* The fd of a region reply (index "fileDescriptor" into fds); the others are closed. */

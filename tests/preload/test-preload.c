@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "preload-test.h"
 #include "testlib.h"
@@ -125,6 +126,14 @@ static void test_names(void)
 static void test_create(void)
 {
 	struct stat st;
+	/* The umask the process started with (the preload reads it once from /proc). */
+	mode_t inherited = (mode_t)syscall(SYS_umask, 0);
+	syscall(SYS_umask, inherited);
+	int first = shm_open("/pl-umask", O_CREAT | O_EXCL | O_RDWR, 0666);
+	ok(first >= 0 && fstat(first, &st) == 0 && (st.st_mode & 0777) == (0666 & ~inherited),
+	   "the inherited umask %03o applies", inherited);
+	close(first);
+	shm_unlink("/pl-umask");
 	umask(027);
 	int fd = shm_open("/pl-create", O_CREAT | O_EXCL | O_RDWR, 0666);
 	umask(022);
