@@ -50,6 +50,7 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static struct shmd_ctx *ctx;
 static enum route route;
 static bool fallback = true, verbose;
+static int sock_floor; /* where our socket should be: near the top of the fd table */
 static dev_t sock_dev;
 static ino_t sock_ino;
 static int (*real_shm_open)(const char *, int, mode_t);
@@ -98,6 +99,7 @@ static void socket_move_high(void)
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > 8) {
 		long floor = rl.rlim_cur > 96 ? (long)rl.rlim_cur - 32 : (long)rl.rlim_cur / 2;
+		sock_floor = (int)MIN(floor, INT_MAX);
 		if (ctx->fd < floor) {
 			int fd = fcntl(ctx->fd, F_DUPFD_CLOEXEC, (int)floor);
 			if (fd >= 0) {
@@ -118,7 +120,8 @@ static void socket_check(void)
 {
 	struct stat st;
 
-	if (ctx->fd < 0 || ctx_forked(ctx))
+	/* After fork() too: libshmd closes the inherited fd, which must still be ours. */
+	if (ctx->fd < 0)
 		return;
 	if (fstat(ctx->fd, &st) < 0 || st.st_dev != sock_dev || st.st_ino != sock_ino) {
 		ctx->fd = -1;
@@ -161,7 +164,8 @@ static int route_get(void)
 		route = ROUTE_LIBC;
 		return ROUTE_LIBC;
 	}
-	if (ctx->conn_id != conn)
+	/* A new connection, or one that could not move up when made (the table was full then). */
+	if (ctx->conn_id != conn || ctx->fd < sock_floor)
 		socket_move_high();
 	route = ROUTE_SHMD;
 	return ROUTE_SHMD;

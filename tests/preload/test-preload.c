@@ -327,6 +327,16 @@ static void test_full_table(void)
 	shm_unlink("/pl-full-old");
 }
 
+static int first_socket(void)
+{
+	for (int fd = 3; fd < 65536; fd++) {
+		struct stat st;
+		if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode))
+			return fd;
+	}
+	return -1;
+}
+
 static void test_fork(void)
 {
 	int fd = shm_open("/pl-fork", O_CREAT | O_RDWR, 0600);
@@ -358,6 +368,40 @@ static void test_fork(void)
 	waitpid(pid, &status, 0);
 	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child's calls all worked");
 	is_int(bad, 0, "the parent's, interleaved, too");
+	/* A child that closes every fd and reuses the numbers: libshmd must not close its files. */
+	int sock = first_socket();
+	ok(sock >= 64, "the connection is back near the top of the fd table (fd %d)", sock);
+	pid = fork();
+	if (pid == 0) {
+		char path[] = "/tmp/shmd-preload-fork.XXXXXX";
+		int tmp = mkstemp(path);
+		unlink(path);
+		struct rlimit rl;
+		getrlimit(RLIMIT_NOFILE, &rl);
+		int top = (int)MIN(rl.rlim_cur, 65536);
+		int window = sock < 64 ? 64 : 3; /* 8 free numbers for the new connection */
+		for (int f = 3; f < top; f++)
+			if (f != tmp)
+				close(f);
+		for (int f = 3; f < top; f++)
+			if (f != tmp)
+				dup2(tmp, f);
+		for (int f = window; f < window + 8; f++)
+			if (f != tmp)
+				close(f);
+		int f = shm_open("/pl-fork", O_RDWR, 0);
+		struct stat st;
+		bool intact = fstat(tmp, &st) == 0 && st.st_size == 0;
+		for (int n = 3; n < top; n++) {
+			struct stat sn;
+			if (n < window || n >= window + 8)
+				intact = intact && fstat(n, &sn) == 0 && sn.st_ino == st.st_ino;
+		}
+		_exit(f >= 0 && intact ? 0 : 1);
+	}
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	   "a child that reused every fd number: its files untouched, shm_open works");
 	close(fd);
 	ok(shm_unlink("/pl-fork") == 0, "parent unlinks after the fork");
 }
