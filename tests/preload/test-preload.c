@@ -123,7 +123,7 @@ static void test_names(void)
 	ok(shm_unlink("/pl-routed\xfe") == 0, "and unlinked");
 }
 
-static void test_create(void)
+static void test_umask(void)
 {
 	struct stat st;
 	/* The umask the process started with (the preload reads it once from /proc). */
@@ -134,6 +134,16 @@ static void test_create(void)
 	   "the inherited umask %03o applies", inherited);
 	close(first);
 	shm_unlink("/pl-umask");
+	int zero = shm_open("/pl-mode0", O_CREAT | O_EXCL | O_RDWR, 0);
+	ok(zero >= 0 && fstat(zero, &st) == 0 && (st.st_mode & 0777) == 0, "mode 0 is mode 0");
+	close(zero);
+	shm_unlink("/pl-mode0");
+}
+
+/* Create /pl-create (mode 0640, 8 KiB mapped at *ret_p with "hello"); returns its fd. */
+static int test_create(char **ret_p)
+{
+	struct stat st;
 	umask(027);
 	int fd = shm_open("/pl-create", O_CREAT | O_EXCL | O_RDWR, 0666);
 	umask(022);
@@ -150,7 +160,13 @@ static void test_create(void)
 	char *p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	ok(p != MAP_FAILED, "mmap shared writable");
 	strcpy(p, "hello");
+	*ret_p = p;
+	return fd;
+}
 
+/* Opens of the existing /pl-create: O_EXCL, O_CREAT, O_RDONLY, other flags. */
+static void test_open_flags(void)
+{
 	errno = 0;
 	ok(shm_open("/pl-create", O_CREAT | O_EXCL | O_RDWR, 0600) < 0 && errno == EEXIST,
 	   "O_EXCL on an existing name: EEXIST");
@@ -180,6 +196,13 @@ static void test_create(void)
 	errno = 0;
 	ok(shm_open("/pl-create", O_RDWR | O_DIRECTORY, 0) < 0 && errno == ENOTDIR,
 	   "O_DIRECTORY on an object: ENOTDIR");
+	close(again);
+	close(ro);
+}
+
+static void test_trunc(int fd, char *p)
+{
+	struct stat st;
 
 	/* O_TRUNC keeps mode and owner; with O_RDONLY it truncates too, as open(2) does. */
 	int tr = shm_open("/pl-create", O_RDWR | O_TRUNC, 0);
@@ -202,8 +225,13 @@ static void test_create(void)
 	close(tr);
 	ok(ftruncate(fd, 8192) == 0, "grow again");
 	strcpy(p, "hello");
+}
 
-	/* Lifetime: the name goes at once, the memory with the last fd/mapping. */
+/* Lifetime: the name goes at once, the memory with the last fd/mapping. */
+static void test_lifetime(int fd, char *p)
+{
+	struct stat st;
+
 	ok(shm_unlink("/pl-create") == 0, "shm_unlink");
 	errno = 0;
 	ok(shm_open("/pl-create", O_RDWR, 0) < 0 && errno == ENOENT, "the name is gone at once");
@@ -212,8 +240,6 @@ static void test_create(void)
 	ok(shm_unlink("/pl-create") < 0 && errno == ENOENT, "a second shm_unlink: ENOENT");
 	ok(strcmp(p, "hello") == 0, "the mapping still reads");
 	close(fd);
-	close(again);
-	close(ro);
 	ok(strcmp(p, "hello") == 0, "after closing every fd too");
 	int re = shm_open("/pl-create", O_CREAT | O_EXCL | O_RDWR, 0600);
 	ok(re >= 0 && fstat(re, &st) == 0 && st.st_size == 0,
@@ -221,11 +247,6 @@ static void test_create(void)
 	munmap(p, 8192);
 	close(re);
 	shm_unlink("/pl-create");
-
-	int zero = shm_open("/pl-mode0", O_CREAT | O_EXCL | O_RDWR, 0);
-	ok(zero >= 0 && fstat(zero, &st) == 0 && (st.st_mode & 0777) == 0, "mode 0 is mode 0");
-	close(zero);
-	shm_unlink("/pl-mode0");
 }
 
 static void test_lowest_fd(void)
@@ -555,7 +576,12 @@ static int child_main(const char *self)
 	find_libc();
 	test_limits_and_fallback(self);
 	test_names();
-	test_create();
+	test_umask();
+	char *p;
+	int fd = test_create(&p);
+	test_open_flags();
+	test_trunc(fd, p);
+	test_lifetime(fd, p);
 	test_lowest_fd();
 	test_full_table();
 	test_closefrom();
