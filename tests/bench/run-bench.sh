@@ -31,7 +31,15 @@ done
 
 log=$builddir/tests/bench/bench.log
 status=0
-"$builddir/tests/bench/bench-shmd" "$@" | tee "$log" || status=$?
+# "preload" alone runs only the libshmd-preload benchmark; no arguments run everything.
+if [ "$*" = preload ]; then
+	: >"$log"
+else
+	"$builddir/tests/bench/bench-shmd" "$@" | tee "$log" || status=$?
+fi
+if [ $# -eq 0 ] || [ "$*" = preload ]; then
+	"$builddir/tests/bench/bench-preload" | tee -a "$log" || status=$?
+fi
 # tee's status hides bench-shmd's: look at the log for failures.
 if grep -q '^# FAILED' "$log"; then
 	status=1
