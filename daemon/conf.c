@@ -258,7 +258,7 @@ static int prefix_key(struct parse *p, const char *prefix, const char *key, cons
 {
 	const char *why = name_check(prefix, strlen(prefix), true);
 	struct conf_prefix *x;
-	uint32_t id;
+	uint32_t id = 0;
 
 	if (!*prefix)
 		return fail(p, "section [Prefix] needs a prefix");
@@ -366,9 +366,7 @@ static char *reader(char *str, int num, void *stream)
 	if (!s)
 		return NULL;
 	len = strlen(s);
-	if (len > 0 && s[len - 1] == '\n')
-		p->line++;
-	else if (feof(p->f))
+	if ((len > 0 && s[len - 1] == '\n') || feof(p->f))
 		p->line++;
 	else if (!p->failed) {
 		/* inih would read the rest of the line as a line of its own. */

@@ -95,7 +95,12 @@ const char *peer_message_unit(struct peer *p, const struct vl_reader *r, int fd,
 	if (!p->pass_pidfd && setsockopt(fd, SOL_SOCKET, SO_PASSPIDFD, &one, sizeof(one)) == 0)
 		p->pass_pidfd = true;
 	/* The message's own pidfd pins its sender; else a pidfd of the pid as it is now. */
-	pidfd = r->have_pidfd ? r->pidfd : (own = (int)syscall(SYS_pidfd_open, pid, 0));
+	if (r->have_pidfd)
+		pidfd = r->pidfd;
+	else {
+		own = (int)syscall(SYS_pidfd_open, pid, 0);
+		pidfd = own;
+	}
 	if (pidfd < 0 || sd_pid_get_unit(pid, &unit) < 0)
 		return NULL;
 	/* Exited meanwhile: the pid may name another process by now. */

@@ -262,7 +262,7 @@ static int reply_fd(json_object *reply, int *fds, size_t n_fds, int *ret)
 	return 0;
 }
 
-static int region_call(const char *method, struct text *t, int *ret_fd, bool *ret_created)
+static int region_call(const char *method, struct text *t, int *ret_fd)
 {
 	_cleanup_json_ json_object *reply = NULL;
 	int fds[VL_MAX_FDS];
@@ -273,8 +273,6 @@ static int region_call(const char *method, struct text *t, int *ret_fd, bool *re
 	text_done(t);
 	if (r < 0)
 		return r;
-	if (ret_created && json_get_bool(vl_message_parameters(reply), "created", ret_created) < 0)
-		ret_created = NULL; /* an exclusive Create made it */
 	return reply_fd(reply, fds, n_fds, ret_fd);
 }
 
@@ -295,7 +293,7 @@ static int do_create(const char *sname, mode_t mode, bool writable, int *ret_fd)
 	text_uint(&t, mode);
 	text_lit(&t, ",\"exclusive\":true");
 	text_add(&t, access_of(writable), strlen(access_of(writable)));
-	return region_call("io.shmd.Manager.Create", &t, ret_fd, NULL);
+	return region_call("io.shmd.Manager.Create", &t, ret_fd);
 }
 
 static int do_open(const char *sname, bool writable, int *ret_fd)
@@ -306,7 +304,7 @@ static int do_open(const char *sname, bool writable, int *ret_fd)
 	call_text_begin(&t, "io.shmd.Manager.Open");
 	text_name(&t, "name", sname);
 	text_add(&t, access_of(writable), strlen(access_of(writable)));
-	return region_call("io.shmd.Manager.Open", &t, ret_fd, NULL);
+	return region_call("io.shmd.Manager.Open", &t, ret_fd);
 }
 
 /* O_TRUNC on an existing object: the kernel wants write permission, even with O_RDONLY. */
