@@ -38,6 +38,8 @@ struct region {
 	unsigned foreign_logged; /* foreign seals already reported in the log */
 	bool fixed;
 	uint8_t state;
+	/* Named ranges (ranges.h): plain data, NULL when there are none. */
+	struct ranges *ranges;
 };
 
 struct region_params {
