@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# The exported symbols of libshmd.so are exactly those listed in libshmd.sym, all at LIBSHMD_1.
+# The exported symbols of libshmd.so are exactly those listed in libshmd.sym, each at its node.
 set -u
 so="$SHMD_BUILDDIR/libshmd/.libs/libshmd.so"
 sym="$SHMD_SRCDIR/libshmd/libshmd.sym"
@@ -12,8 +12,10 @@ if [ ! -e "$so" ]; then
 	echo "Bail out! $so not built"
 	exit 1
 fi
-# Function names from the version script's global: section.
-sed -n '/global:/,/local:/p' "$sym" | sed -n 's/^[[:space:]]*\([A-Za-z0-9_]*\);.*/\1/p' | sort >"$tmp/listed"
+# Function names from the version script's global: sections, and "name@@NODE" for each.
+awk '/^[A-Z0-9_]+ *\{/ { node = $1 } /^[[:space:]]+[A-Za-z0-9_]+;/ { gsub(/[[:space:];]/, ""); print $0 "@@" node }' \
+	"$sym" | sort >"$tmp/versioned"
+sed 's/@.*//' "$tmp/versioned" >"$tmp/listed"
 nm -D --defined-only "$so" | awk '$2 != "A" { print $3 }' >"$tmp/raw"
 sed 's/@.*//' "$tmp/raw" | sort >"$tmp/exported"
 
@@ -26,4 +28,4 @@ check() { # description, then the test command
 check "libshmd.sym lists functions" test -s "$tmp/listed"
 check "every listed symbol is exported" sh -c "comm -23 '$tmp/listed' '$tmp/exported' | diff /dev/null -"
 check "nothing else is exported" sh -c "comm -13 '$tmp/listed' '$tmp/exported' | diff /dev/null -"
-check "every export is versioned LIBSHMD_1" sh -c "! grep -v '@@LIBSHMD_1\$' '$tmp/raw'"
+check "every export is versioned at its node" sh -c "sort '$tmp/raw' | grep -v '@@LIBSHMD_[0-9]*\$\|^LIBSHMD_' | diff /dev/null - && sort '$tmp/raw' | grep -v '^LIBSHMD_' | diff '$tmp/versioned' -"
