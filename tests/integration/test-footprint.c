@@ -157,6 +157,28 @@ static void test_sparse_and_list(const struct test_daemon *d)
 	close(conn);
 }
 
+/* More extents than the daemon counts one by one (1024): the rest comes from cachestat, exactly. */
+static void test_many_extents(const struct test_daemon *d, const char *tag)
+{
+	int conn = itest_connect(d), fd;
+	_cleanup_json_ json_object *c = call_fd(
+		conn, IFACE "Create",
+		jparams("{\"name\":\"frag\",\"size\":%d,\"access\":\"read_write\"}", 4200 * PG),
+		&fd);
+	is_success(c, "%s: Create frag, 4200 pages", tag);
+	bool written = true;
+	for (int i = 0; i < 4200; i += 2)
+		written = written && pwrite(fd, "x", 1, (off_t)i * PG) == 1;
+	ok(written, "  every other page written: 2100 extents");
+	_cleanup_json_ json_object *s =
+		call(conn, IFACE "Stat", jparams("{\"name\":\"frag\",\"footprint\":true}"));
+	is_int(jint(s, "parameters.region.footprint.allocated"), 2100 * PG,
+	       "  allocated: exactly 2100 pages");
+	is_int(jint(s, "parameters.region.footprint.resident"), 2100 * PG, "  resident: the same");
+	close(fd);
+	close(conn);
+}
+
 int main(void)
 {
 	struct test_daemon d;
@@ -164,6 +186,7 @@ int main(void)
 	plan_no_plan();
 	itest_start(&d, NULL);
 	scenario(&d, "cachestat");
+	test_many_extents(&d, "cachestat");
 	test_sparse_and_list(&d);
 	itest_stop(&d);
 
@@ -172,6 +195,7 @@ int main(void)
 	itest_start(&d, NULL);
 	unsetenv("SHMD_TEST_NO_CACHESTAT");
 	scenario(&d, "mincore");
+	test_many_extents(&d, "mincore");
 	itest_stop(&d);
 	return done_testing();
 }
