@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Memory footprint of a span of a region's memfd: resident, dirty, writeback and swapped
- * bytes from cachestat(2) (or mincore() on a short-lived read-only mapping where the kernel
- * lacks it), allocated bytes from SEEK_DATA/SEEK_HOLE. Owns no state but a one-time probe;
- * calls only the kernel.
+ * Memory footprint of a span of a region's memfd: resident, dirty, writeback, swapped and
+ * allocated bytes from one cachestat(2), or where the kernel lacks it (before 6.5) resident
+ * from mincore() on a short-lived read-only mapping and allocated from SEEK_DATA/SEEK_HOLE.
+ * Owns no state but a one-time probe; calls only the kernel.
  */
 #pragma once
 
@@ -18,7 +18,7 @@ struct footprint {
 	uint64_t dirty;	    /* cachestat nr_dirty: shmem pages are not tagged dirty, so 0 today */
 	uint64_t writeback; /* being written to swap */
 	uint64_t swapped;   /* in swap */
-	uint64_t allocated; /* holding data: SEEK_DATA extents (written or swapped pages) */
+	uint64_t allocated; /* in memory or in swap (cachestat), else SEEK_DATA extents */
 	uint64_t spilled;   /* in shmd's spill file: 0 until spilling exists (issue 12) */
 	uint64_t huge;	    /* backed by huge pages: 0 when shmem THP is off, see huge_known */
 	bool huge_known;    /* false: not measurable without mapping the region */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * bench-shmd: what the daemon costs against the kernel's own primitives, measured in
- * one run. Usage: bench-shmd [create|open|churn|scale]... (default: all).
+ * one run. Usage: bench-shmd [create|open|churn|json|scale|footprint]... (default: all).
  * Needs $SHMD_BIN; $SHMCTL_BIN for the List figure; $BENCH_BARE_SERVER or a
  * bare-server binary next to this one. Knobs: BENCH_RUNS, BENCH_SECONDS, BENCH_LAT_OPS.
  */
@@ -25,7 +25,7 @@ struct part {
 static const struct part parts[] = {
 	{ "create", bench_create_latency, true }, { "open", bench_open_throughput, true },
 	{ "churn", bench_churn, true },		  { "json", bench_json, false },
-	{ "scale", bench_scale, false },
+	{ "scale", bench_scale, false },	  { "footprint", bench_footprint, false },
 };
 
 static bool selected(int argc, char **argv, const char *name)

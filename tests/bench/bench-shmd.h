@@ -24,3 +24,5 @@ void bench_churn(const struct bench_env *e);
 void bench_json(const struct bench_env *e);
 /* On a fresh daemon: memory per region, List of 10,000, Create latency at 15,000 vs 1,000. */
 void bench_scale(const struct bench_env *e);
+/* Stat with footprint (1 GiB / 64 GiB sparse, 1 GiB written) against cachestat + SEEK_DATA; Ranges; Holders. */
+void bench_footprint(const struct bench_env *e);
