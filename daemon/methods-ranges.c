@@ -303,8 +303,8 @@ int method_ranges(struct call *call)
 void text_region_footprint(struct text *t, struct region *r)
 {
 	struct footprint f = { 0 };
-	uint64_t size = region_refresh_size(r);
-	int err = footprint_measure(r->fd, 0, size, &f);
+	/* text_region() has just read the size from the kernel. */
+	int err = footprint_measure(r->fd, 0, r->size, &f);
 
 	if (err < 0) {
 		_cleanup_free_ char *name = name_escape(r->name);

@@ -272,7 +272,7 @@ enum shmd_footprint_field {
  * Name [offset, offset+length) of a region label (page-aligned; 1-80 bytes of printable
  * ASCII without [ ] \ $ `): the newest label wins on overlaps, equal neighbours merge.
  * 0 or -errno: -EINVAL (alignment, label), -ERANGE (outside the region), -EACCES (no
- * write permission), -ENOENT (no region), -E2BIG (1024 ranges). Since 0.2.
+ * write permission), -ENOENT (no region), -EUSERS (1024 ranges). Since 0.2.
  */
 int shmd_label(struct shmd_ctx *ctx, const char *name, uint64_t offset, uint64_t length,
 	       const char *label);
