@@ -169,7 +169,8 @@ static int print_holders_json(const struct shmd_holders *h, const struct table_c
 {
 	_cleanup_json_ json_object *obj = json_object_new_object();
 	json_object *arr = json_object_new_array();
-	static const char *const keys[] = { "scanned", "unreadable", "truncated", "scanUSec" };
+	static const char *const keys[] = { "scanned", "unreadable", "truncated", "scanUSec",
+					    "complete" };
 
 	if (!obj || !arr) {
 		json_object_put(arr);
@@ -185,7 +186,7 @@ static int print_holders_json(const struct shmd_holders *h, const struct table_c
 	for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
 		int64_t v = shmd_holders_get_scan(h, (enum shmd_holders_scan_field)k);
 		json_object_object_add(obj, keys[k],
-				       k == SHMD_HOLDERS_TRUNCATED ?
+				       k == SHMD_HOLDERS_TRUNCATED || k == SHMD_HOLDERS_COMPLETE ?
 					       json_object_new_boolean(v == 1) :
 					       json_object_new_int64(v));
 	}
@@ -251,5 +252,9 @@ int cmd_who(struct shmctl *s, int argc, char *argv[])
 			(long long)shmd_holders_get_scan(h, SHMD_HOLDERS_SCANNED));
 	if (shmd_holders_get_scan(h, SHMD_HOLDERS_TRUNCATED) == 1 && !s->json)
 		fprintf(stderr, "shmctl: more holders than the daemon lists (1024)\n");
+	if (shmd_holders_get_scan(h, SHMD_HOLDERS_COMPLETE) == 0 && !s->json)
+		fprintf(stderr,
+			"shmctl: the daemon's scan stopped at its time budget: the list may "
+			"be incomplete\n");
 	return 0;
 }

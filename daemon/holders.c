@@ -239,6 +239,10 @@ int holders_scan(int fd, struct holders *ret)
 			holders_done(&hs);
 			return r;
 		}
+		if (mono_usec() - start > HOLDERS_SCAN_BUDGET_USEC) {
+			hs.incomplete = true;
+			break;
+		}
 	}
 	hs.usec = mono_usec() - start;
 	*ret = hs;

@@ -396,6 +396,10 @@ int method_holders(struct call *call)
 		text_lit(&t, ",\"truncated\":true");
 	else
 		text_lit(&t, ",\"truncated\":false");
+	if (hs.incomplete)
+		text_lit(&t, ",\"complete\":false");
+	else
+		text_lit(&t, ",\"complete\":true");
 	text_lit(&t, ",\"scanUSec\":");
 	text_uint(&t, hs.usec);
 	text_lit(&t, "}}");

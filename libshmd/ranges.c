@@ -335,10 +335,9 @@ _export_ int64_t shmd_holders_get_scan(const struct shmd_holders *holders,
 				       enum shmd_holders_scan_field field)
 {
 	static const char *const keys[] = {
-		[SHMD_HOLDERS_SCANNED] = "scanned",
-		[SHMD_HOLDERS_UNREADABLE] = "unreadable",
-		[SHMD_HOLDERS_TRUNCATED] = "truncated",
-		[SHMD_HOLDERS_SCAN_USEC] = "scanUSec",
+		[SHMD_HOLDERS_SCANNED] = "scanned",	[SHMD_HOLDERS_UNREADABLE] = "unreadable",
+		[SHMD_HOLDERS_TRUNCATED] = "truncated", [SHMD_HOLDERS_SCAN_USEC] = "scanUSec",
+		[SHMD_HOLDERS_COMPLETE] = "complete",
 	};
 	if (!holders || (unsigned)field >= ELEMENTSOF(keys))
 		return -EINVAL;

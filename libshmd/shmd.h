@@ -348,6 +348,7 @@ enum shmd_holders_scan_field {
 	SHMD_HOLDERS_UNREADABLE, /* processes the daemon could not inspect */
 	SHMD_HOLDERS_TRUNCATED,	 /* 1 if more than 1024 held it */
 	SHMD_HOLDERS_SCAN_USEC,	 /* how long the scan took */
+	SHMD_HOLDERS_COMPLETE,	 /* 0 if the scan stopped at its time budget (0.5 s) */
 };
 int shmd_holders(struct shmd_ctx *ctx, const char *name, struct shmd_holders **ret);
 struct shmd_holders *shmd_holders_unref(struct shmd_holders *holders);

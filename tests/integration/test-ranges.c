@@ -81,6 +81,19 @@ static void test_label(int conn)
 		conn, IFACE "Resize", jparams("{\"name\":\"vm\",\"size\":%d,\"force\":true}", PG));
 	is_str(ranges_str(rs2, "parameters.region.ranges"), "0+1:guest ram",
 	       "shrinking to one page drops the ranges past it");
+
+	/* A read-write holder shrinks the memfd itself: the next look at the size clips. */
+	_cleanup_json_ json_object *g =
+		call(conn, IFACE "Resize", jparams("{\"name\":\"vm\",\"size\":%d}", 16 * PG));
+	_cleanup_json_ json_object *l2 = label(conn, "vm", 8 * PG, 8 * PG, "tail");
+	is_str(ranges_str(l2, "parameters.ranges"), "0+1:guest ram,8+8:tail",
+	       "grow back to 16 pages, label [8,16) tail");
+	int fd = open_region(conn, "vm", "read_write", NULL);
+	ok(fd >= 0 && ftruncate(fd, 10 * PG) == 0, "a holder ftruncate()s the region to 10 pages");
+	safe_close(fd);
+	_cleanup_json_ json_object *l3 = call(conn, IFACE "Ranges", jname("vm"));
+	is_str(ranges_str(l3, "parameters.ranges"), "0+1:guest ram,8+2:tail",
+	       "Ranges sees the new size and clips tail to [8,10)");
 }
 
 static void test_errors(int conn)
