@@ -6,6 +6,7 @@
 #include "columns.h"
 #include "macro.h"
 #include "output.h"
+#include "ranges-cli.h"
 #include "shmctl.h"
 
 static void tablep(struct table **t)
@@ -18,17 +19,61 @@ static void listp(struct shmd_list **l)
 	shmd_list_free(*l);
 }
 
-int cmd_ls(struct shmctl *s, int argc, char *argv[])
+/* ls's options: the global ones and --ranges. SHMCTL_OPT_CONTINUE or an exit status. */
+static int ls_options(struct shmctl *s, int argc, char *argv[], bool *ranges)
+{
+	enum {
+		OPT_RANGES = OPT_CMD_FIRST
+	};
+	static const struct option options[] = {
+		{ "ranges", no_argument, NULL, OPT_RANGES },
+		SHMCTL_GLOBAL_LONGOPTS,
+		{},
+	};
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, SHMCTL_GLOBAL_SHORTOPTS, options, NULL)) != -1) {
+		if (c == OPT_RANGES) {
+			*ranges = true;
+			continue;
+		}
+		r = shmctl_global_option(s, c, optarg);
+		if (r != SHMCTL_OPT_CONTINUE)
+			return r < 0 ? SHMCTL_EXIT_USAGE : r;
+	}
+	return SHMCTL_OPT_CONTINUE;
+}
+
+/* The table: regions (footprint only when a column shows it), or with --ranges their ranges. */
+static int ls_table(struct shmctl *s, bool ranges, struct table **ret, unsigned *ret_flags)
 {
 	_cleanup_free_ const struct table_column **cols = NULL;
-	_cleanup_(tablep) struct table *t = NULL;
-	_cleanup_(listp) struct shmd_list *list = NULL;
 	struct table_format fmt;
-	char *prefix = NULL;
 	size_t n_cols = 0;
 	int r;
 
-	r = parse_global_only(s, argc, argv);
+	if (ranges)
+		return ranges_table_new(s, ret);
+	r = region_columns_select(REGION_COLUMNS_LS, s->output, &cols, &n_cols);
+	if (r)
+		return r;
+	if (region_columns_need_footprint(cols, n_cols))
+		*ret_flags |= SHMD_LIST_FOOTPRINT;
+	fmt = shmctl_table_format(s);
+	*ret = table_new(cols, n_cols, &fmt);
+	return *ret ? 0 : shmctl_fail_errno(-ENOMEM, "cannot list");
+}
+
+int cmd_ls(struct shmctl *s, int argc, char *argv[])
+{
+	_cleanup_(tablep) struct table *t = NULL;
+	_cleanup_(listp) struct shmd_list *list = NULL;
+	char *prefix = NULL;
+	bool ranges = false;
+	unsigned flags = 0;
+	int r;
+
+	r = ls_options(s, argc, argv, &ranges);
 	if (r != SHMCTL_OPT_CONTINUE)
 		return r;
 	argc -= optind;
@@ -41,18 +86,14 @@ int cmd_ls(struct shmctl *s, int argc, char *argv[])
 		if (r)
 			return r;
 	}
-	r = region_columns_select(REGION_COLUMNS_LS, s->output, &cols, &n_cols);
+	r = ls_table(s, ranges, &t, &flags);
 	if (r)
 		return r;
-	fmt = shmctl_table_format(s);
-	t = table_new(cols, n_cols, &fmt);
-	if (!t)
-		return shmctl_fail_errno(-ENOMEM, "cannot list");
 
 	r = shmctl_connect(s);
 	if (r)
 		return r;
-	r = shmd_list(s->ctx, prefix, &list);
+	r = shmd_list_flags(s->ctx, prefix, flags, &list);
 	if (r < 0)
 		return shmctl_fail(s, r, "list", prefix);
 	for (;;) {
@@ -62,11 +103,11 @@ int cmd_ls(struct shmctl *s, int argc, char *argv[])
 			return shmctl_fail(s, r, "list", prefix);
 		if (r == 0)
 			break;
-		r = table_add(t, region);
+		r = ranges ? ranges_add_region(t, region) : table_add(t, region);
 		if (r < 0)
 			return shmctl_fail_errno(r, "cannot list");
 	}
-	r = table_print(t, stdout, "regions");
+	r = table_print(t, stdout, ranges ? "ranges" : "regions");
 	if (r < 0)
 		return shmctl_fail_errno(r, "write error");
 	return 0;
@@ -91,8 +132,20 @@ int cmd_stat(struct shmctl *s, int argc, char *argv[])
 	r = shmctl_connect(s);
 	if (r)
 		return r;
-	r = shmd_stat(s->ctx, argv[0], &region);
+	r = shmd_stat_footprint(s->ctx, argv[0], &region);
 	if (r < 0)
 		return shmctl_fail(s, r, "stat", argv[0]);
-	return print_region(s, region, NULL);
+	if (s->json) {
+		_cleanup_json_ json_object *parts = NULL, *extra = json_object_new_object();
+		r = ranges_stat(s, argv[0], region, &parts);
+		if (r)
+			return r;
+		if (!extra)
+			return shmctl_fail_errno(-ENOMEM, "cannot print");
+		if (parts)
+			json_object_object_add(extra, "ranges", TAKE_PTR(parts));
+		return print_region_with(s, region, extra, REGION_COLUMNS_STAT_FOOTPRINT);
+	}
+	r = print_region_with(s, region, NULL, REGION_COLUMNS_STAT_FOOTPRINT);
+	return r ? r : ranges_stat(s, argv[0], region, NULL);
 }

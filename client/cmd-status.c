@@ -22,6 +22,26 @@ static const char *const limit_names[] = {
 };
 static const char *const feature_names[] = { "noexecSeal", "anonVmaName" };
 
+/* Resident vs apparent vs swapped, as ipcs -u shows for SysV segments. */
+static const struct {
+	enum shmd_footprint_field field;
+	const char *key, *label;
+} footprint_lines[] = {
+	{ SHMD_FOOTPRINT_RESIDENT, "resident", "Resident:" },
+	{ SHMD_FOOTPRINT_SWAPPED, "swapped", "Swapped:" },
+	{ SHMD_FOOTPRINT_ALLOCATED, "allocated", "Allocated:" },
+	{ SHMD_FOOTPRINT_DIRTY, "dirty", "Dirty:" },
+};
+
+static void status_footprint_json(const struct shmd_status *st, json_object *obj)
+{
+	for (size_t i = 0; i < ELEMENTSOF(footprint_lines); i++) {
+		int64_t v = shmd_status_get_footprint(st, footprint_lines[i].field);
+		json_object_object_add(obj, footprint_lines[i].key,
+				       v < 0 ? NULL : json_object_new_int64(v));
+	}
+}
+
 static json_object *status_json(const struct shmctl *s, const struct shmd_status *st)
 {
 	_cleanup_json_ json_object *obj = json_object_new_object();
@@ -65,6 +85,7 @@ static json_object *status_json(const struct shmctl *s, const struct shmd_status
 			features, feature_names[i],
 			json_object_new_boolean(shmd_status_has_feature(st, feature_names[i])));
 	json_object_object_add(obj, "features", features);
+	status_footprint_json(st, obj);
 	return TAKE_PTR(obj);
 }
 
@@ -138,6 +159,11 @@ static void status_print_human(const struct shmctl *s, const struct shmd_status 
 	printf("%-*s %s\n", LABEL_WIDTH, "Started:", started ? started : "-");
 	print_used_line(st, "Regions:", shmd_status_get_regions(st), "maxRegions");
 	print_total_size(s, shmd_status_get_total_size(st));
+	for (size_t i = 0; i < ELEMENTSOF(footprint_lines); i++) {
+		int64_t v = shmd_status_get_footprint(st, footprint_lines[i].field);
+		if (v >= 0)
+			print_size_line(s, footprint_lines[i].label, (uint64_t)v);
+	}
 	print_used_line(st, "Connections:", shmd_status_get_connections(st), "maxConnections");
 	for (size_t i = 0; i < ELEMENTSOF(limit_names); i++) {
 		uint64_t v;
@@ -174,7 +200,7 @@ int cmd_status(struct shmctl *s, int argc, char *argv[])
 	r = shmctl_connect(s);
 	if (r)
 		return r;
-	r = shmd_status(s->ctx, &st);
+	r = shmd_status_footprint(s->ctx, &st);
 	if (r < 0)
 		return shmctl_fail(s, r, "get status", NULL);
 

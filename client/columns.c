@@ -340,6 +340,52 @@ static int unit_json(const void *row, json_object *obj)
 	return add_string(obj, "creatorUnit", shmd_region_get_creator_unit(R(row)));
 }
 
+/* Footprint figures: "-" (JSON null) when the region carries none (not asked, or refused). */
+static char *fp_text(const void *row, const struct table_format *fmt,
+		     enum shmd_footprint_field field)
+{
+	char buf[SIZE_FORMAT_MAX];
+	int64_t v = shmd_region_get_footprint(R(row), field);
+
+	if (v < 0)
+		return strdup("-");
+	if (fmt->bytes)
+		return strdup_printf("%lld", (long long)v);
+	return strdup(size_format((uint64_t)v, buf, sizeof(buf)));
+}
+static int fp_json(const void *row, json_object *obj, const char *key,
+		   enum shmd_footprint_field field)
+{
+	int64_t v = shmd_region_get_footprint(R(row), field);
+	if (v < 0) {
+		json_object_object_add(obj, key, NULL);
+		return 0;
+	}
+	return add_int(obj, key, v);
+}
+#define FOOTPRINT_COLUMN(fn, key, field)                                                           \
+	static char *fn##_text(const void *row, const struct table_format *fmt)                    \
+	{                                                                                          \
+		return fp_text(row, fmt, field);                                                   \
+	}                                                                                          \
+	static int fn##_json(const void *row, json_object *obj)                                    \
+	{                                                                                          \
+		return fp_json(row, obj, key, field);                                              \
+	}
+FOOTPRINT_COLUMN(rss, "resident", SHMD_FOOTPRINT_RESIDENT)
+FOOTPRINT_COLUMN(swap, "swapped", SHMD_FOOTPRINT_SWAPPED)
+FOOTPRINT_COLUMN(alloc, "allocated", SHMD_FOOTPRINT_ALLOCATED)
+FOOTPRINT_COLUMN(dirty, "dirty", SHMD_FOOTPRINT_DIRTY)
+
+static char *nranges_text(const void *row, const struct table_format *fmt)
+{
+	return strdup_printf("%zu", shmd_region_get_n_ranges(R(row)));
+}
+static int nranges_json(const void *row, json_object *obj)
+{
+	return add_int(obj, "nRanges", (int64_t)shmd_region_get_n_ranges(R(row)));
+}
+
 /* ----------------------------------------------------------------- the table */
 
 const struct table_column region_columns[] = {
@@ -373,6 +419,17 @@ const struct table_column region_columns[] = {
 	  cuid_text, cuid_json },
 	{ "UNIT", "Creator unit", "creator's systemd unit", "creatorUnit: string|null", 4,
 	  TABLE_TRUNC, unit_text, unit_json },
+	/* Footprint columns: the daemon measures them only when one is selected. */
+	{ "RSS", "Resident", "bytes in memory (cachestat)", "resident: number|null", 4, TABLE_RIGHT,
+	  rss_text, rss_json },
+	{ "SWAP", "Swapped", "bytes in swap", "swapped: number|null", 4, TABLE_RIGHT, swap_text,
+	  swap_json },
+	{ "ALLOC", "Allocated", "bytes holding data (resident + swapped)", "allocated: number|null", 5,
+	  TABLE_RIGHT, alloc_text, alloc_json },
+	{ "DIRTY", "Dirty", "dirty bytes (0 for shmem in practice)", "dirty: number|null", 5,
+	  TABLE_RIGHT, dirty_text, dirty_json },
+	{ "RANGES", "Named ranges", "number of named ranges", "nRanges: number", 6, TABLE_RIGHT,
+	  nranges_text, nranges_json },
 };
 const size_t n_region_columns = ELEMENTSOF(region_columns);
 
@@ -389,4 +446,13 @@ int region_columns_select(const char *defaults, const char *output,
 	if (r < 0)
 		return shmctl_fail_errno(r, "cannot select columns");
 	return 0;
+}
+
+bool region_columns_need_footprint(const struct table_column *const *cols, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (cols[i]->text == rss_text || cols[i]->text == swap_text ||
+		    cols[i]->text == alloc_text || cols[i]->text == dirty_text)
+			return true;
+	return false;
 }

@@ -2,6 +2,7 @@
 /* The region columns of ls, stat, open and the JSON region object. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -10,10 +11,12 @@
 extern const struct table_column region_columns[];
 extern const size_t n_region_columns;
 
-#define REGION_COLUMNS_LS "NAME,SIZE,OWNER,GROUP,PERMS,SEALS,CREATED"
+#define REGION_COLUMNS_LS "NAME,SIZE,RSS,SWAP,ALLOC,OWNER,GROUP,PERMS,SEALS,CREATED"
 #define REGION_COLUMNS_STAT                                                                        \
 	"NAME,ID,SIZE,OWNER,GROUP,PERMS,MODE,SEALS,FSEALS,FIXED,STATE,CREATED,CHANGED,CPID,CUID,"  \
 	"UNIT"
+/* stat measures the footprint too. */
+#define REGION_COLUMNS_STAT_FOOTPRINT REGION_COLUMNS_STAT ",RSS,SWAP,ALLOC,DIRTY,RANGES"
 
 /* Times: "2026-11-22 08:02:14" (local) for humans, ISO 8601 UTC with microseconds for JSON. */
 char *time_format_human(uint64_t usec);
@@ -25,3 +28,5 @@ char *time_format_iso(uint64_t usec);
  */
 int region_columns_select(const char *defaults, const char *output,
 			  const struct table_column ***ret, size_t *ret_n);
+/* Does one of these columns need the region's footprint (List/Stat with footprint)? */
+bool region_columns_need_footprint(const struct table_column *const *cols, size_t n);

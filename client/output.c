@@ -40,12 +40,18 @@ struct table_format shmctl_table_format(const struct shmctl *s)
 
 int print_region(const struct shmctl *s, const struct shmd_region *region, json_object *extra)
 {
+	return print_region_with(s, region, extra, REGION_COLUMNS_STAT);
+}
+
+int print_region_with(const struct shmctl *s, const struct shmd_region *region, json_object *extra,
+		      const char *defaults)
+{
 	_cleanup_free_ const struct table_column **cols = NULL;
 	struct table_format fmt = shmctl_table_format(s);
 	size_t n = 0;
 	int r;
 
-	r = region_columns_select(REGION_COLUMNS_STAT, s->output, &cols, &n);
+	r = region_columns_select(defaults, s->output, &cols, &n);
 	if (r)
 		return r;
 	r = table_print_record(cols, n, &fmt, region, extra, stdout);

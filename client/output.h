@@ -14,3 +14,6 @@ struct table_format shmctl_table_format(const struct shmctl *s);
  * merged into the JSON object. 0 or an exit status.
  */
 int print_region(const struct shmctl *s, const struct shmd_region *region, json_object *extra);
+/* The same with other default columns. */
+int print_region_with(const struct shmctl *s, const struct shmd_region *region, json_object *extra,
+		      const char *defaults);

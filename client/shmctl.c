@@ -24,8 +24,10 @@ static const struct shmctl_cmd commands[] = {
 	  " -P, --prealloc         allocate the memory now (counts in shmd's memory cgroup)\n" },
 	{ "open", cmd_open, "NAME", "open a region and print its details",
 	  "     --ro               open read-only\n" },
-	{ "ls", cmd_ls, "[PREFIX]", "list regions (alias: list)", NULL },
-	{ "list", cmd_ls, "[PREFIX]", NULL, NULL },
+	{ "ls", cmd_ls, "[PREFIX]", "list regions (alias: list)",
+	  "     --ranges           list the named ranges of the regions instead\n" },
+	{ "list", cmd_ls, "[PREFIX]", NULL,
+	  "     --ranges           list the named ranges of the regions instead\n" },
 	{ "stat", cmd_stat, "NAME", "show every detail of a region", NULL },
 	{ "resize", cmd_resize, "NAME SIZE", "change the size of a region",
 	  " -f, --force            allow shrinking (mappings past the end get SIGBUS)\n" },
@@ -55,6 +57,13 @@ static const struct shmctl_cmd commands[] = {
 	{ "read", cmd_read, "NAME", "copy a region to stdout",
 	  "     --offset N         start at byte N (default 0)\n"
 	  "     --length N         copy at most N bytes (default: to the end)\n" },
+	{ "label", cmd_label, "NAME OFFSET LENGTH LABEL", "name a page-aligned range of a region",
+	  NULL },
+	{ "unlabel", cmd_unlabel, "NAME {OFFSET LENGTH | --label LABEL}",
+	  "remove the labels of a range, or every range with a label",
+	  " -l, --label LABEL      remove every range labelled LABEL\n" },
+	{ "relabel", cmd_relabel, "NAME LABEL NEWLABEL", "rename a label", NULL },
+	{ "who", cmd_who, "NAME", "list the processes holding a region (fds and mappings)", NULL },
 };
 
 static const char global_options_help[] =

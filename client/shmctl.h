@@ -161,3 +161,7 @@ int cmd_quota(struct shmctl *s, int argc, char *argv[]);
 int cmd_exec(struct shmctl *s, int argc, char *argv[]);
 int cmd_write(struct shmctl *s, int argc, char *argv[]);
 int cmd_read(struct shmctl *s, int argc, char *argv[]);
+int cmd_label(struct shmctl *s, int argc, char *argv[]);
+int cmd_unlabel(struct shmctl *s, int argc, char *argv[]);
+int cmd_relabel(struct shmctl *s, int argc, char *argv[]);
+int cmd_who(struct shmctl *s, int argc, char *argv[]);

@@ -12,7 +12,7 @@
 #include "table.h"
 
 struct table {
-	const struct table_column *const *columns;
+	const struct table_column **columns; /* a copy of the caller's array */
 	size_t n_columns;
 	struct table_format fmt;
 	char **cells; /* n_rows * n_columns, row-major */
@@ -103,7 +103,13 @@ struct table *table_new(const struct table_column *const *columns, size_t n_colu
 
 	if (!t)
 		return NULL;
-	t->columns = columns;
+	/* The table keeps its own copy: callers may free their selection once it is made. */
+	t->columns = calloc(MAX(n_columns, 1u), sizeof(*t->columns));
+	if (!t->columns) {
+		free(t);
+		return NULL;
+	}
+	memcpy(t->columns, columns, n_columns * sizeof(*t->columns));
 	t->n_columns = n_columns;
 	t->fmt = *fmt;
 	return t;
@@ -118,6 +124,7 @@ struct table *table_free(struct table *t)
 		free(t->cells[i]);
 	free(t->cells);
 	free(t->json);
+	free(t->columns);
 	free(t);
 	return NULL;
 }

@@ -9,6 +9,7 @@
 #include "connection.h"
 #include "log.h"
 #include "methods.h"
+#include "methods-ranges.h"
 #include "name.h"
 #include "region.h"
 #include "seals.h"
@@ -278,7 +279,9 @@ void text_region(struct text *t, struct region *r, bool just_created)
 		text_lit(t, ",\"fixed\":true");
 	else
 		text_lit(t, ",\"fixed\":false");
-	text_lit(t, ",\"state\":\"resident\"}");
+	text_lit(t, ",\"state\":\"resident\"");
+	text_region_ranges(t, r);
+	text_lit(t, "}");
 }
 
 int call_reply_text(struct call *call, struct text *t, int fd)

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "methods-quota.h"
 #include "methods.h"
+#include "methods-ranges.h"
 #include "name.h"
 #include "options.h"
 #include "seals.h"
@@ -263,8 +264,21 @@ static int method_open(struct call *call)
 
 static int method_stat(struct call *call)
 {
+	bool footprint = false;
+	if (param_bool(call, "footprint", &footprint) < 0)
+		return -EINVAL;
 	struct region *r = lookup(call, NULL);
-	return r ? reply_region(call, r) : -EINVAL;
+	if (!r || !footprint)
+		return r ? reply_region(call, r) : -EINVAL;
+	struct text t;
+	text_init(&t);
+	text_lit(&t, "{\"parameters\":{\"region\":");
+	text_region(&t, r, false);
+	text_region_footprint(&t, r);
+	text_lit(&t, "}}");
+	int ret = call_reply_text(call, &t, -1);
+	text_done(&t);
+	return ret;
 }
 
 /*
@@ -277,6 +291,7 @@ struct list_state {
 	uint64_t *ids;
 	size_t n, pos;
 	uint64_t removals; /* registry->removals when regions[] was taken */
+	bool footprint;	   /* each region with its footprint */
 };
 
 static void list_state_free(void *p)
@@ -315,6 +330,8 @@ static int list_next(struct connection *c, void *userdata)
 	text_init(&t);
 	text_lit(&t, "{\"parameters\":{\"region\":");
 	text_region(&t, r, false);
+	if (s->footprint)
+		text_region_footprint(&t, r);
 	s->pos++;
 	bool last = !list_advance(c->server, s);
 	if (last)
@@ -334,8 +351,10 @@ static int method_list(struct call *call)
 {
 	_cleanup_free_ char *prefix = NULL;
 	struct list_state *s;
+	bool footprint = false;
 
-	if (param_name(call, "prefix", true, false, &prefix) < 0)
+	if (param_name(call, "prefix", true, false, &prefix) < 0 ||
+	    param_bool(call, "footprint", &footprint) < 0)
 		return -EINVAL;
 	if (call->oneway)
 		return 0;
@@ -352,6 +371,7 @@ static int method_list(struct call *call)
 	for (size_t i = 0; i < s->n; i++)
 		s->ids[i] = s->regions[i]->id;
 	s->removals = call->server->registry.removals;
+	s->footprint = footprint;
 	connection_start_stream(call->conn, &(struct stream){ .next = list_next,
 							      .free = list_state_free,
 							      .state = s });
@@ -548,8 +568,14 @@ static json_object *limits_to_json(const struct limits *l)
 static int method_status(struct call *call)
 {
 	struct server *s = call->server;
-	json_object *p = json_object_new_object(), *f = json_object_new_object();
+	json_object *p, *f;
 	uint64_t total = 0;
+	bool footprint = false;
+
+	if (param_bool(call, "footprint", &footprint) < 0)
+		return -EINVAL;
+	p = json_object_new_object();
+	f = json_object_new_object();
 
 	registry_foreach(&s->registry, add_size, &total);
 	json_object_object_add(p, "version", json_object_new_string(SHMD_VERSION));
@@ -563,6 +589,8 @@ static int method_status(struct call *call)
 	json_object_object_add(p, "features", f);
 	/* Since 0.2 (the polish issue): which process this is, for status and kill(1). */
 	json_object_object_add(p, "pid", json_object_new_int64((int64_t)getpid()));
+	if (footprint)
+		status_add_footprint(&s->registry, p);
 	return call_reply(call, p, -1);
 }
 
@@ -576,9 +604,9 @@ static const struct method methods[] = {
 		 "prealloc"),
 	  NEED_NOTHING, 0, METHOD_AUDIT },
 	{ "io.shmd.Manager.Open", method_open, PARAMS(NAME, "access", "withRegion"), NEED_READ },
-	{ "io.shmd.Manager.List", method_list, PARAMS("prefix", "prefixBase64"), NEED_NOTHING, 0,
-	  METHOD_NEEDS_MORE },
-	{ "io.shmd.Manager.Stat", method_stat, PARAMS(NAME), NEED_NOTHING },
+	{ "io.shmd.Manager.List", method_list, PARAMS("prefix", "prefixBase64", "footprint"),
+	  NEED_NOTHING, 0, METHOD_NEEDS_MORE },
+	{ "io.shmd.Manager.Stat", method_stat, PARAMS(NAME, "footprint"), NEED_NOTHING },
 	{ "io.shmd.Manager.Resize", method_resize, PARAMS(NAME, "size", "force"), NEED_OWNER, 0,
 	  METHOD_AUDIT },
 	{ "io.shmd.Manager.Rename", method_rename,
@@ -587,10 +615,20 @@ static const struct method methods[] = {
 	{ "io.shmd.Manager.Seal", method_seal, PARAMS(NAME, "seals"), NEED_OWNER, 0, METHOD_AUDIT },
 	{ "io.shmd.Manager.SetAccess", method_set_access, PARAMS(NAME, "mode", "uid", "gid"),
 	  NEED_OWNER, 0, METHOD_AUDIT },
-	{ "io.shmd.Manager.Status", method_status, NULL, NEED_NOTHING },
+	{ "io.shmd.Manager.Status", method_status, PARAMS("footprint"), NEED_NOTHING },
 	{ "io.shmd.Manager.Quotas", method_quotas, NULL, NEED_NOTHING },
 	{ "io.shmd.Manager.Reload", method_reload, NULL, NEED_NOTHING, 0,
 	  METHOD_AUDIT }, /* admin: checked inside */
+	/* Named ranges, footprint, holders (methods-ranges.c). */
+	{ "io.shmd.Manager.Label", method_label, PARAMS(NAME, "offset", "length", "label"),
+	  NEED_READ_WRITE, 0, METHOD_AUDIT },
+	{ "io.shmd.Manager.Unlabel", method_unlabel, PARAMS(NAME, "offset", "length", "label"),
+	  NEED_READ_WRITE, 0, METHOD_AUDIT },
+	{ "io.shmd.Manager.RenameLabel", method_rename_label, PARAMS(NAME, "label", "newLabel"),
+	  NEED_READ_WRITE, 0, METHOD_AUDIT },
+	/* Read permission is checked in the handler when footprint is asked for. */
+	{ "io.shmd.Manager.Ranges", method_ranges, PARAMS(NAME, "footprint"), NEED_NOTHING },
+	{ "io.shmd.Manager.Holders", method_holders, PARAMS(NAME), NEED_OWNER },
 	{ "org.varlink.service.GetInfo", introspect_get_info, NULL, NEED_NOTHING },
 	{ "org.varlink.service.GetInterfaceDescription", introspect_get_interface_description,
 	  PARAMS("interface"), NEED_NOTHING },

@@ -11,6 +11,7 @@
 
 #include "intern.h"
 #include "log.h"
+#include "ranges.h"
 #include "region.h"
 
 #ifndef MFD_NOEXEC_SEAL
@@ -164,6 +165,7 @@ void region_free(struct region *r)
 	if (!r)
 		return;
 	safe_close(r->fd);
+	ranges_free(r->ranges);
 	intern_unref(r->creator.unit);
 	free(r->name);
 	free(r);
@@ -227,6 +229,9 @@ uint64_t region_refresh_size(struct region *r)
 	if ((r->seals & (F_SEAL_GROW | F_SEAL_SHRINK)) == (F_SEAL_GROW | F_SEAL_SHRINK))
 		return r->size;
 	if (fstat(r->fd, &st) == 0 && (uint64_t)st.st_size != r->size) {
+		/* A read-write holder shrank it (ftruncate): ranges past the end are cut. */
+		if ((uint64_t)st.st_size < r->size)
+			ranges_clip(r, (uint64_t)st.st_size);
 		r->size = (uint64_t)st.st_size;
 		r->changed_usec = now_usec();
 	}
@@ -237,6 +242,7 @@ int region_resize(struct region *r, uint64_t size)
 {
 	if (ftruncate(r->fd, (off_t)size) < 0)
 		return negative_errno();
+	ranges_clip(r, size);
 	r->size = size;
 	r->changed_usec = now_usec();
 	return 0;

@@ -41,6 +41,8 @@ struct region {
 	/* Quota bookkeeping (quota.c): the bytes charged, the slot in its watch list + 1. */
 	uint64_t charged;
 	size_t quota_watch;
+	/* Named ranges (ranges.h): plain data, NULL when there are none. */
+	struct ranges *ranges;
 };
 
 struct region_params {

@@ -26,6 +26,8 @@ static const struct {
 	{ ERROR_PREFIX "ConfigError", EINVAL },
 	{ ERROR_PREFIX "MessageTooLarge", EMSGSIZE },
 	{ ERROR_PREFIX "TooManyFileDescriptors", ETOOMANYREFS },
+	{ ERROR_PREFIX "OutOfRange", ERANGE },
+	{ ERROR_PREFIX "NoSuchLabel", ENOENT },
 	{ "org.varlink.service.MethodNotFound", EOPNOTSUPP },
 };
 
@@ -205,6 +207,13 @@ static char *format_manager_error(const char *what, json_object *params)
 		r = asprintf(&s, "request carried %s file descriptors (max %s)",
 			     u64_string(params, "received", a, sizeof(a)),
 			     u64_string(params, "max", b, sizeof(b)));
+	else if (strcmp(what, "OutOfRange") == 0)
+		r = asprintf(&s, "span %s+%s is outside the region (size %s)",
+			     u64_string(params, "offset", a, sizeof(a)),
+			     u64_string(params, "length", b, sizeof(b)),
+			     u64_string(params, "size", c, sizeof(c)));
+	else if (strcmp(what, "NoSuchLabel") == 0)
+		r = asprintf(&s, "no range labelled '%s'", str_or(params, "label", "?"));
 	else if (strcmp(what, "SystemError") == 0)
 		r = asprintf(&s, "%s: %s", str_or(params, "operation", "daemon"),
 			     str_or(params, "message", "system error"));
@@ -234,6 +243,8 @@ char *error_format(const char *name, json_object *params)
 			"MessageTooLarge",
 			"TooManyFileDescriptors",
 			"SystemError",
+			"OutOfRange",
+			"NoSuchLabel",
 		};
 		for (size_t i = 0; i < ELEMENTSOF(known); i++)
 			if (strcmp(what, known[i]) == 0)

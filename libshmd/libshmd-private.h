@@ -125,3 +125,9 @@ int json_get_bool(json_object *obj, const char *key, bool *ret);
 const char *json_get_str(json_object *obj, const char *key);
 /* A params object with the name pair set; NULL on OOM. */
 json_object *params_with_name(const char *key, const char *name);
+
+/* ranges.c: one Range or RangePart object (label NULL for a gap). 0 or -EPROTO. */
+int range_from_json(json_object *obj, uint64_t *ret_offset, uint64_t *ret_length,
+		    const char **ret_label);
+/* A field of a Footprint object: its value, or -ENODATA (absent), -EINVAL (unknown field). */
+int64_t footprint_field(json_object *footprint, enum shmd_footprint_field field);

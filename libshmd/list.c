@@ -86,7 +86,7 @@ static void list_free(struct shmd_list *l)
 	free(l);
 }
 
-static int do_list(struct shmd_ctx *ctx, const char *prefix, struct shmd_list **ret)
+static int do_list(struct shmd_ctx *ctx, const char *prefix, unsigned flags, struct shmd_list **ret)
 {
 	_cleanup_json_ json_object *p = NULL;
 	int r;
@@ -95,6 +95,9 @@ static int do_list(struct shmd_ctx *ctx, const char *prefix, struct shmd_list **
 		return ctx_fail(ctx, -EINVAL, "no place for the listing");
 	p = json_object_new_object();
 	if (!p)
+		return -ENOMEM;
+	if ((flags & SHMD_LIST_FOOTPRINT) &&
+	    json_object_object_add(p, "footprint", json_object_new_boolean(true)) < 0)
 		return -ENOMEM;
 	if (prefix && *prefix) {
 		r = json_add_name(p, "prefix", prefix);
@@ -134,7 +137,16 @@ _export_ int shmd_list(struct shmd_ctx *ctx, const char *prefix, struct shmd_lis
 	if (!ctx)
 		return -EINVAL;
 	ctx_clear_error(ctx);
-	return ctx_finish(ctx, do_list(ctx, prefix, ret));
+	return ctx_finish(ctx, do_list(ctx, prefix, 0, ret));
+}
+
+_export_ int shmd_list_flags(struct shmd_ctx *ctx, const char *prefix, unsigned flags,
+			     struct shmd_list **ret)
+{
+	if (!ctx || (flags & ~SHMD_LIST_FOOTPRINT))
+		return -EINVAL;
+	ctx_clear_error(ctx);
+	return ctx_finish(ctx, do_list(ctx, prefix, flags, ret));
 }
 
 static int do_list_next(struct shmd_list *l, struct shmd_region **ret)

@@ -25,6 +25,8 @@ struct shmd_region {
 	gid_t creator_gid;
 	pid_t creator_pid;
 	char *creator_unit;
+	json_object *ranges;	/* kept as sent, or NULL (none) */
+	json_object *footprint; /* kept as sent, or NULL (not asked for) */
 };
 
 /* ------------------------------------------------------------------ json helpers */
@@ -99,6 +101,8 @@ static void region_free(struct shmd_region *r)
 	free(r->name);
 	free(r->state);
 	free(r->creator_unit);
+	json_object_put(r->ranges);
+	json_object_put(r->footprint);
 	free(r);
 }
 
@@ -149,6 +153,12 @@ static int parse_region(json_object *obj, struct shmd_region *r)
 		return -EPROTO;
 	if (!(r->state = strdup(state)))
 		return -ENOMEM;
+	json_object *v;
+	if (json_object_object_get_ex(obj, "ranges", &v) && json_object_is_type(v, json_type_array))
+		r->ranges = json_object_get(v);
+	if (json_object_object_get_ex(obj, "footprint", &v) &&
+	    json_object_is_type(v, json_type_object))
+		r->footprint = json_object_get(v);
 	return parse_creator(obj, r);
 }
 
@@ -278,4 +288,26 @@ _export_ pid_t shmd_region_get_creator_pid(const struct shmd_region *region)
 _export_ const char *shmd_region_get_creator_unit(const struct shmd_region *region)
 {
 	return region->creator_unit;
+}
+
+/* ------------------------------------------------------------------ ranges and footprint */
+
+_export_ size_t shmd_region_get_n_ranges(const struct shmd_region *region)
+{
+	return region && region->ranges ? json_object_array_length(region->ranges) : 0;
+}
+
+_export_ int shmd_region_get_range(const struct shmd_region *region, size_t i, uint64_t *ret_offset,
+				   uint64_t *ret_length, const char **ret_label)
+{
+	if (i >= shmd_region_get_n_ranges(region))
+		return -ERANGE;
+	return range_from_json(json_object_array_get_idx(region->ranges, i), ret_offset, ret_length,
+			       ret_label);
+}
+
+_export_ int64_t shmd_region_get_footprint(const struct shmd_region *region,
+					   enum shmd_footprint_field field)
+{
+	return region ? footprint_field(region->footprint, field) : -EINVAL;
 }

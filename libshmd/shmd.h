@@ -362,6 +362,113 @@ uint64_t shmd_quotas_get_regions_max(const struct shmd_quotas *quotas, size_t i)
  * Since 0.2.
  */
 int shmd_reload(struct shmd_ctx *ctx);
+/* ------------------------------------------------------------------ named ranges, footprint, holders (0.2) */
+
+/* The figures of a footprint, in bytes (see shmd-varlink(7), type Footprint). */
+enum shmd_footprint_field {
+	SHMD_FOOTPRINT_SIZE,	  /* apparent size */
+	SHMD_FOOTPRINT_RESIDENT,  /* in memory */
+	SHMD_FOOTPRINT_DIRTY,	  /* dirty in the page cache (0 for shmem in practice) */
+	SHMD_FOOTPRINT_WRITEBACK, /* being written to swap */
+	SHMD_FOOTPRINT_SWAPPED,	  /* in swap */
+	SHMD_FOOTPRINT_ALLOCATED, /* holding data (SEEK_DATA extents) */
+	SHMD_FOOTPRINT_SPILLED,	  /* in shmd's spill file (0 until spilling exists) */
+	SHMD_FOOTPRINT_HUGE,	  /* backed by huge pages; -ENODATA when not measurable */
+};
+
+/*
+ * Name [offset, offset+length) of a region label (page-aligned; 1-80 bytes of printable
+ * ASCII without [ ] \ $ `): the newest label wins on overlaps, equal neighbours merge.
+ * 0 or -errno: -EINVAL (alignment, label), -ERANGE (outside the region), -EACCES (no
+ * write permission), -ENOENT (no region), -EUSERS (1024 ranges). Since 0.2.
+ */
+int shmd_label(struct shmd_ctx *ctx, const char *name, uint64_t offset, uint64_t length,
+	       const char *label);
+/* Remove the labels of [offset, offset+length). Errors as shmd_label(). Since 0.2. */
+int shmd_unlabel(struct shmd_ctx *ctx, const char *name, uint64_t offset, uint64_t length);
+/* Remove every range labelled label (-ENOENT also when none has it). Since 0.2. */
+int shmd_unlabel_label(struct shmd_ctx *ctx, const char *name, const char *label);
+/* Rename every range labelled label to new_label (-ENOENT when none has it). Since 0.2. */
+int shmd_rename_label(struct shmd_ctx *ctx, const char *name, const char *label,
+		      const char *new_label);
+
+/* The named ranges a region object carries (Stat, List, Open...), in offset order. */
+size_t shmd_region_get_n_ranges(const struct shmd_region *region);
+/* The i-th: 0, or -ERANGE past the end. label is valid while region is. Since 0.2. */
+int shmd_region_get_range(const struct shmd_region *region, size_t i, uint64_t *ret_offset,
+			  uint64_t *ret_length, const char **ret_label);
+/* A footprint figure of a region from shmd_stat_footprint() or shmd_list_flags(
+ * SHMD_LIST_FOOTPRINT); -ENODATA when it carries none. Since 0.2. */
+int64_t shmd_region_get_footprint(const struct shmd_region *region,
+				  enum shmd_footprint_field field);
+/* shmd_stat() with the region's footprint. Since 0.2. */
+int shmd_stat_footprint(struct shmd_ctx *ctx, const char *name, struct shmd_region **ret);
+enum {
+	/* Each listed region carries its footprint (a few syscalls per region in the daemon). */
+	SHMD_LIST_FOOTPRINT = 1 << 0,
+};
+/* shmd_list() with flags. Since 0.2. */
+int shmd_list_flags(struct shmd_ctx *ctx, const char *prefix, unsigned flags,
+		    struct shmd_list **ret);
+/* shmd_status() with the footprint of all regions together. Since 0.2. */
+int shmd_status_footprint(struct shmd_ctx *ctx, struct shmd_status **ret);
+/* A figure of that total; -ENODATA when the status was not asked with footprint. Since 0.2. */
+int64_t shmd_status_get_footprint(const struct shmd_status *status,
+				  enum shmd_footprint_field field);
+
+/*
+ * A region's parts: its named ranges, and with SHMD_RANGES_FOOTPRINT (needs read
+ * permission) also the unnamed gaps, each with its footprint, adding up to the region.
+ */
+struct shmd_ranges;
+enum {
+	SHMD_RANGES_FOOTPRINT = 1 << 0,
+};
+/* The index of the whole region's footprint in shmd_ranges_get_footprint(). */
+#define SHMD_RANGES_TOTAL ((size_t)-1)
+int shmd_ranges(struct shmd_ctx *ctx, const char *name, unsigned flags, struct shmd_ranges **ret);
+struct shmd_ranges *shmd_ranges_unref(struct shmd_ranges *ranges);
+size_t shmd_ranges_count(const struct shmd_ranges *ranges);
+/* Part i; *ret_label is NULL for an unnamed gap. 0 or -ERANGE. Since 0.2. */
+int shmd_ranges_get(const struct shmd_ranges *ranges, size_t i, uint64_t *ret_offset,
+		    uint64_t *ret_length, const char **ret_label);
+/* A figure of part i (or SHMD_RANGES_TOTAL), -ENODATA without footprint. Since 0.2. */
+int64_t shmd_ranges_get_footprint(const struct shmd_ranges *ranges, size_t i,
+				  enum shmd_footprint_field field);
+
+/*
+ * The processes holding a region (an fd or a mapping), from a /proc scan by the daemon:
+ * only the owner and administrators may ask (-EACCES otherwise), and the daemon sees only
+ * the processes it may ptrace-read (see shmd(8)). Since 0.2.
+ */
+struct shmd_holders;
+enum shmd_holder_field {
+	SHMD_HOLDER_PID,
+	SHMD_HOLDER_UID,
+	SHMD_HOLDER_FDS,      /* fds open on the region */
+	SHMD_HOLDER_WRITABLE, /* 1 if an fd or a mapping is writable */
+	SHMD_HOLDER_MAPPED,   /* bytes mapped */
+	SHMD_HOLDER_RSS,      /* of those, resident (smaps Rss) */
+	SHMD_HOLDER_SWAP,     /* and swapped (smaps Swap) */
+};
+enum shmd_holders_scan_field {
+	SHMD_HOLDERS_SCANNED,	 /* processes looked at */
+	SHMD_HOLDERS_UNREADABLE, /* processes the daemon could not inspect */
+	SHMD_HOLDERS_TRUNCATED,	 /* 1 if more than 1024 held it */
+	SHMD_HOLDERS_SCAN_USEC,	 /* how long the scan took */
+	SHMD_HOLDERS_COMPLETE,	 /* 0 if the scan stopped at its time budget (0.5 s) */
+};
+int shmd_holders(struct shmd_ctx *ctx, const char *name, struct shmd_holders **ret);
+struct shmd_holders *shmd_holders_unref(struct shmd_holders *holders);
+size_t shmd_holders_count(const struct shmd_holders *holders);
+/* A number of holder i: >= 0, or -ERANGE / -EINVAL. Since 0.2. */
+int64_t shmd_holders_get(const struct shmd_holders *holders, size_t i,
+			 enum shmd_holder_field field);
+/* Its command (/proc/PID/comm) or systemd unit (NULL if none). Since 0.2. */
+const char *shmd_holders_get_command(const struct shmd_holders *holders, size_t i);
+const char *shmd_holders_get_unit(const struct shmd_holders *holders, size_t i);
+int64_t shmd_holders_get_scan(const struct shmd_holders *holders,
+			      enum shmd_holders_scan_field field);
 
 #ifdef __cplusplus
 }

@@ -11,9 +11,10 @@ struct shmd_status {
 	uint64_t total_size;
 	uint64_t connections;
 	uint64_t started_usec;
-	uint64_t pid;	       /* 0: a daemon before 0.2 did not say */
-	json_object *limits;   /* kept as sent: new limits need no new struct field */
-	json_object *features; /* likewise */
+	uint64_t pid;		/* 0: a daemon before 0.2 did not say */
+	json_object *limits;	/* kept as sent: new limits need no new struct field */
+	json_object *features;	/* likewise */
+	json_object *footprint; /* when asked for, else NULL */
 };
 
 _export_ struct shmd_status *shmd_status_unref(struct shmd_status *status)
@@ -23,6 +24,7 @@ _export_ struct shmd_status *shmd_status_unref(struct shmd_status *status)
 	free(status->version);
 	json_object_put(status->limits);
 	json_object_put(status->features);
+	json_object_put(status->footprint);
 	free(status);
 	return NULL;
 }
@@ -53,6 +55,7 @@ static int status_from_json(json_object *params, struct shmd_status **ret)
 	    (json_get_u64(params, "pid", &s->pid) == 0 ||
 	     !json_object_object_get_ex(params, "pid", NULL)))
 		r = (s->version = strdup(version)) ? 0 : -ENOMEM;
+	s->footprint = get_object(params, "footprint");
 	if (r < 0) {
 		shmd_status_unref(s);
 		return r;
@@ -61,13 +64,16 @@ static int status_from_json(json_object *params, struct shmd_status **ret)
 	return 0;
 }
 
-static int do_status(struct shmd_ctx *ctx, struct shmd_status **ret)
+static int do_status(struct shmd_ctx *ctx, bool footprint, struct shmd_status **ret)
 {
 	_cleanup_json_ json_object *reply = NULL;
 
 	if (!ret)
 		return ctx_fail(ctx, -EINVAL, "no place for the status");
-	int r = call_method(ctx, "io.shmd.Manager.Status", NULL, &reply, NULL, NULL);
+	json_object *p = footprint ? json_object_new_object() : NULL;
+	if (p)
+		json_object_object_add(p, "footprint", json_object_new_boolean(true));
+	int r = call_method(ctx, "io.shmd.Manager.Status", p, &reply, NULL, NULL);
 	if (r < 0)
 		return r;
 	r = status_from_json(vl_message_parameters(reply), ret);
@@ -81,7 +87,7 @@ _export_ int shmd_status(struct shmd_ctx *ctx, struct shmd_status **ret)
 	if (!ctx)
 		return -EINVAL;
 	ctx_clear_error(ctx);
-	return ctx_finish(ctx, do_status(ctx, ret));
+	return ctx_finish(ctx, do_status(ctx, false, ret));
 }
 
 _export_ const char *shmd_status_get_version(const struct shmd_status *status)
@@ -128,4 +134,18 @@ _export_ bool shmd_status_has_feature(const struct shmd_status *status, const ch
 _export_ pid_t shmd_status_get_pid(const struct shmd_status *status)
 {
 	return status ? (pid_t)status->pid : 0;
+}
+
+_export_ int shmd_status_footprint(struct shmd_ctx *ctx, struct shmd_status **ret)
+{
+	if (!ctx)
+		return -EINVAL;
+	ctx_clear_error(ctx);
+	return ctx_finish(ctx, do_status(ctx, true, ret));
+}
+
+_export_ int64_t shmd_status_get_footprint(const struct shmd_status *status,
+					   enum shmd_footprint_field field)
+{
+	return status ? footprint_field(status->footprint, field) : -EINVAL;
 }

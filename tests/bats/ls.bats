@@ -17,7 +17,7 @@ load helpers
 @test "ls: default headings" {
 	run shmctl ls
 	assert_success
-	assert_output --regexp '^NAME +SIZE OWNER +GROUP +PERMS +SEALS +CREATED$'
+	assert_output --regexp '^NAME +SIZE +RSS +SWAP +ALLOC OWNER +GROUP +PERMS +SEALS +CREATED$'
 }
 
 @test "ls: --bytes prints exact sizes" {
@@ -34,8 +34,8 @@ with\\x20space 4096"
 	shmctl create a 4K
 	run shmctl ls -o +id,Fixed --raw
 	assert_success
-	assert_line --index 0 "NAME SIZE OWNER GROUP PERMS SEALS CREATED ID FIXED"
-	assert_line --index 1 --regexp '^a 4\.0K .* 1 no$'
+	assert_line --index 0 "NAME SIZE RSS SWAP ALLOC OWNER GROUP PERMS SEALS CREATED ID FIXED"
+	assert_line --index 1 --regexp '^a 4\.0K 0 0 0 .* 1 no$'
 }
 
 @test "ls: every column can be selected" {

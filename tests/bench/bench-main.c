@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * bench-shmd: what the daemon costs against the kernel's own primitives, measured in
- * one run. Usage: bench-shmd [create|open|openmany|churn|json|scale]... (default: all).
+ * one run. Usage: bench-shmd [create|open|openmany|churn|json|scale|quota|restart|footprint]...
+ * (default: all).
  * Needs $SHMD_BIN; $SHMCTL_BIN for the List figure; $BENCH_BARE_SERVER or a
  * bare-server binary next to this one. Knobs: BENCH_RUNS, BENCH_SECONDS, BENCH_LAT_OPS.
  */
@@ -31,6 +32,7 @@ static const struct part parts[] = {
 	{ "scale", bench_scale, false },
 	{ "quota", bench_quota, false },
 	{ "restart", bench_restart, false },
+	{ "footprint", bench_footprint, false },
 };
 
 static bool selected(int argc, char **argv, const char *name)

@@ -31,3 +31,5 @@ void bench_scale(const struct bench_env *e);
 void bench_quota(const struct bench_env *e);
 /* Create p50 with persistence (--supervise) vs without; restart time with 19,000 regions. */
 void bench_restart(const struct bench_env *e);
+/* Stat with footprint (1 GiB / 64 GiB sparse, 1 GiB written) against cachestat + SEEK_DATA; Ranges; Holders. */
+void bench_footprint(const struct bench_env *e);

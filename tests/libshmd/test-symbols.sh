@@ -12,8 +12,10 @@ if [ ! -e "$so" ]; then
 	echo "Bail out! $so not built"
 	exit 1
 fi
-# Function names from the version script's global: section.
-sed -n '/global:/,/local:/p' "$sym" | sed -n 's/^[[:space:]]*\([A-Za-z0-9_]*\);.*/\1/p' | sort >"$tmp/listed"
+# Function names from the version script's global: sections, and "name@@NODE" for each.
+awk '/^[A-Z0-9_]+ *\{/ { node = $1 } /^[[:space:]]+[A-Za-z0-9_]+;/ { gsub(/[[:space:];]/, ""); print $0 "@@" node }' \
+	"$sym" | sort >"$tmp/versioned"
+sed 's/@.*//' "$tmp/versioned" >"$tmp/listed"
 nm -D --defined-only "$so" | awk '$2 != "A" { print $3 }' >"$tmp/raw"
 sed 's/@.*//' "$tmp/raw" | sort >"$tmp/exported"
 
@@ -26,6 +28,4 @@ check() { # description, then the test command
 check "libshmd.sym lists functions" test -s "$tmp/listed"
 check "every listed symbol is exported" sh -c "comm -23 '$tmp/listed' '$tmp/exported' | diff /dev/null -"
 check "nothing else is exported" sh -c "comm -13 '$tmp/listed' '$tmp/exported' | diff /dev/null -"
-# "name@@NODE" for every listed function, from the node that lists it.
-awk '/^[A-Z0-9_]+ *\{/ { node = $1 } /^[[:space:]]*[a-z0-9_]+;/ { sub(/^[[:space:]]*/, ""); sub(/;.*/, ""); print $0 "@@" node }' "$sym" | sort >"$tmp/versioned"
 check "every export is versioned by the node that lists it" sh -c "sort '$tmp/raw' | diff '$tmp/versioned' -"

@@ -1,0 +1,410 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The named-range, footprint and holder methods (see methods-ranges.h). */
+
+#include <string.h>
+
+#include "access.h"
+#include "call.h"
+#include "footprint.h"
+#include "holders.h"
+#include "log.h"
+#include "methods-ranges.h"
+#include "methods.h"
+#include "name.h"
+#include "ranges.h"
+#include "region.h"
+#include "registry.h"
+#include "server.h"
+#include "text.h"
+
+#define ERR(e) "io.shmd.Manager." e
+
+/* The region named by the request, after the access check for need. NULL: replied. */
+static struct region *lookup_need(struct call *call, enum access_need need, char **ret_name)
+{
+	_cleanup_free_ char *name = NULL;
+
+	if (param_name(call, "name", false, true, &name) < 0)
+		return NULL;
+	struct region *r = registry_find(&call->server->registry, name);
+	if (!r) {
+		call_region_error(call, ERR("NoSuchRegion"), name, NULL);
+		return NULL;
+	}
+	const char *reason = access_check(&call->caller, r, need);
+	if (reason) {
+		call_denied(call, name, reason);
+		return NULL;
+	}
+	*ret_name = TAKE_PTR(name);
+	return r;
+}
+
+static uint64_t page_round_up(uint64_t v)
+{
+	return v > UINT64_MAX - (RANGES_ALIGN - 1) ?
+		       UINT64_MAX :
+		       (v + RANGES_ALIGN - 1) / RANGES_ALIGN * RANGES_ALIGN;
+}
+
+static void text_range(struct text *t, uint64_t offset, uint64_t length, const char *label)
+{
+	text_lit(t, "{\"offset\":");
+	text_uint(t, offset);
+	text_lit(t, ",\"length\":");
+	text_uint(t, length);
+	if (label) {
+		text_lit(t, ",\"label\":");
+		text_string(t, label, strlen(label));
+	}
+}
+
+static void text_ranges(struct text *t, const struct region *r)
+{
+	text_lit(t, "[");
+	for (size_t i = 0; i < ranges_count(r); i++) {
+		const struct range *g = ranges_get(r, i);
+		if (i)
+			text_lit(t, ",");
+		text_range(t, g->offset, g->length, g->label);
+		text_lit(t, "}");
+	}
+	text_lit(t, "]");
+}
+
+void text_region_ranges(struct text *t, const struct region *r)
+{
+	if (ranges_count(r) == 0)
+		return;
+	text_lit(t, ",\"ranges\":");
+	text_ranges(t, r);
+}
+
+static int reply_ranges(struct call *call, struct region *r)
+{
+	struct text t;
+
+	text_init(&t);
+	text_lit(&t, "{\"parameters\":{\"ranges\":");
+	text_ranges(&t, r);
+	text_lit(&t, "}}");
+	int ret = call_reply_text(call, &t, -1);
+	text_done(&t);
+	return ret;
+}
+
+/* A required, valid label parameter. 1, or -EINVAL (replied). */
+static int param_label(struct call *call, const char *key, bool required, const char **ret)
+{
+	int r = param_string(call, key, ret);
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return required ? call_invalid(call, key, "missing") : 0;
+	const char *why = ranges_label_invalid(*ret);
+	return why ? call_invalid(call, key, why) : 1;
+}
+
+/* offset and length: both present, aligned, non-empty. 1, 0 (both absent) or -EINVAL. */
+static int param_span(struct call *call, bool required, uint64_t *offset, uint64_t *length)
+{
+	int ro = param_uint(call, "offset", INT64_MAX, offset);
+	int rl = ro < 0 ? ro : param_uint(call, "length", INT64_MAX, length);
+
+	if (ro < 0 || rl < 0)
+		return -EINVAL;
+	if (ro == 0 && rl == 0 && !required)
+		return 0;
+	if (ro == 0 || rl == 0)
+		return call_invalid(call, ro == 0 ? "offset" : "length", "missing");
+	if (*offset % RANGES_ALIGN)
+		return call_invalid(call, "offset", "not a multiple of 4096");
+	if (*length % RANGES_ALIGN)
+		return call_invalid(call, "length", "not a multiple of 4096");
+	if (*length == 0)
+		return call_invalid(call, "length", "zero");
+	return 1;
+}
+
+/* The span must lie within the region (its last partial page included). 0 or replied. */
+static int check_inside(struct call *call, struct region *r, const char *name, uint64_t offset,
+			uint64_t length)
+{
+	uint64_t size = region_refresh_size(r);
+
+	if (offset + length <= page_round_up(size))
+		return 0;
+	json_object *p = json_object_new_object();
+	json_object_object_add(p, "offset", json_object_new_int64((int64_t)offset));
+	json_object_object_add(p, "length", json_object_new_int64((int64_t)length));
+	json_object_object_add(p, "size", json_object_new_int64((int64_t)size));
+	return call_region_error(call, ERR("OutOfRange"), name, p);
+}
+
+static int ranges_error(struct call *call, int err)
+{
+	if (err == -E2BIG)
+		return call_limit(call, "rangesPerRegion", RANGES_MAX);
+	return call_system_error(call, "ranges", err);
+}
+
+static int no_such_label(struct call *call, const char *name, const char *label)
+{
+	json_object *p = json_object_new_object();
+	json_object_object_add(p, "label", json_object_new_string(label));
+	return call_region_error(call, ERR("NoSuchLabel"), name, p);
+}
+
+int method_label(struct call *call)
+{
+	_cleanup_free_ char *name = NULL;
+	uint64_t offset, length;
+	const char *label;
+
+	if (param_span(call, true, &offset, &length) < 0 ||
+	    param_label(call, "label", true, &label) < 0)
+		return -EINVAL;
+	struct region *r = lookup_need(call, NEED_READ_WRITE, &name);
+	if (!r || check_inside(call, r, name, offset, length) < 0)
+		return -EINVAL;
+	int err = ranges_set(r, offset, length, label);
+	if (err < 0)
+		return ranges_error(call, err);
+	r->changed_usec = now_usec();
+	return reply_ranges(call, r);
+}
+
+int method_unlabel(struct call *call)
+{
+	_cleanup_free_ char *name = NULL;
+	uint64_t offset = 0, length = 0;
+	const char *label = NULL;
+	int span, by_label, err;
+
+	if ((span = param_span(call, false, &offset, &length)) < 0 ||
+	    (by_label = param_label(call, "label", false, &label)) < 0)
+		return -EINVAL;
+	if (span == by_label)
+		return call_invalid(call, "label", "give either offset and length, or label");
+	struct region *r = lookup_need(call, NEED_READ_WRITE, &name);
+	if (!r)
+		return -EINVAL;
+	if (span) {
+		if (check_inside(call, r, name, offset, length) < 0)
+			return -EINVAL;
+		err = ranges_set(r, offset, length, NULL);
+	} else {
+		err = ranges_remove_label(r, label);
+		if (err == 0)
+			return no_such_label(call, name, label);
+	}
+	if (err < 0)
+		return ranges_error(call, err);
+	r->changed_usec = now_usec();
+	return reply_ranges(call, r);
+}
+
+int method_rename_label(struct call *call)
+{
+	_cleanup_free_ char *name = NULL;
+	const char *label, *new_label;
+
+	if (param_label(call, "label", true, &label) < 0 ||
+	    param_label(call, "newLabel", true, &new_label) < 0)
+		return -EINVAL;
+	struct region *r = lookup_need(call, NEED_READ_WRITE, &name);
+	if (!r)
+		return -EINVAL;
+	int err = ranges_rename(r, label, new_label);
+	if (err == 0)
+		return no_such_label(call, name, label);
+	if (err < 0)
+		return ranges_error(call, err);
+	r->changed_usec = now_usec();
+	return reply_ranges(call, r);
+}
+
+/* One part of a Ranges reply with its footprint, added to *total. */
+static int text_part(struct text *t, struct region *r, uint64_t offset, uint64_t length,
+		     const char *label, struct footprint *total)
+{
+	struct footprint f = { 0 };
+	int err = footprint_measure(r->fd, offset, length, &f);
+
+	if (err < 0)
+		return err;
+	if (t->len > 0 && t->p[t->len - 1] == '}')
+		text_lit(t, ",");
+	text_range(t, offset, length, label);
+	text_lit(t, ",\"footprint\":");
+	text_footprint(t, &f);
+	text_lit(t, "}");
+	footprint_add(total, &f);
+	return 0;
+}
+
+/* Every named range and every gap between them, each with its footprint. 0 or -errno. */
+static int text_parts(struct text *t, struct region *r, uint64_t size, struct footprint *total)
+{
+	uint64_t pos = 0, end = page_round_up(size);
+	int err = 0;
+
+	text_lit(t, "[");
+	for (size_t i = 0; i < ranges_count(r) && err >= 0; i++) {
+		const struct range *g = ranges_get(r, i);
+		if (g->offset >= end)
+			break;
+		if (g->offset > pos)
+			err = text_part(t, r, pos, g->offset - pos, NULL, total);
+		if (err >= 0)
+			err = text_part(t, r, g->offset, MIN(g->length, end - g->offset), g->label,
+					total);
+		pos = g->offset + g->length;
+	}
+	if (err >= 0 && pos < end)
+		err = text_part(t, r, pos, end - pos, NULL, total);
+	text_lit(t, "]");
+	return err;
+}
+
+int method_ranges(struct call *call)
+{
+	_cleanup_free_ char *name = NULL;
+	struct footprint total = { 0 };
+	bool footprint = false;
+	int err = 0;
+
+	if (param_bool(call, "footprint", &footprint) < 0)
+		return -EINVAL;
+	/* Per-range residency is finer than Stat's: only those who could mincore() it see it. */
+	struct region *r = lookup_need(call, footprint ? NEED_READ : NEED_NOTHING, &name);
+	if (!r)
+		return -EINVAL;
+	uint64_t size = region_refresh_size(r);
+	struct text t;
+
+	text_init(&t);
+	text_lit(&t, "{\"parameters\":{\"size\":");
+	text_uint(&t, size);
+	text_lit(&t, ",\"ranges\":");
+	if (footprint) {
+		err = text_parts(&t, r, size, &total);
+		text_lit(&t, ",\"footprint\":");
+		text_footprint(&t, &total);
+	} else
+		text_ranges(&t, r);
+	text_lit(&t, "}}");
+	int ret = err < 0 ? call_system_error(call, "footprint", err) :
+			    call_reply_text(call, &t, -1);
+	text_done(&t);
+	return ret;
+}
+
+void text_region_footprint(struct text *t, struct region *r)
+{
+	struct footprint f = { 0 };
+	/* text_region() has just read the size from the kernel. */
+	int err = footprint_measure(r->fd, 0, r->size, &f);
+
+	if (err < 0) {
+		_cleanup_free_ char *name = name_escape(r->name);
+		log_warning("region '%s': cannot measure its footprint: %s", name ? name : "?",
+			    strerror(-err));
+		return;
+	}
+	text_truncate(t, t->len - 1); /* the Region's closing brace */
+	text_lit(t, ",\"footprint\":");
+	text_footprint(t, &f);
+	text_lit(t, "}");
+}
+
+static void add_region_footprint(struct region *r, void *userdata)
+{
+	struct footprint *total = userdata, f = { 0 };
+
+	/* A region that cannot be measured (never seen: fds are the daemon's) is left out. */
+	if (footprint_measure(r->fd, 0, region_refresh_size(r), &f) == 0)
+		footprint_add(total, &f);
+}
+
+void status_add_footprint(struct registry *reg, json_object *params)
+{
+	struct footprint f = { 0 };
+	struct text t;
+
+	registry_foreach(reg, add_region_footprint, &f);
+	text_init(&t);
+	text_footprint(&t, &f);
+	json_object *o = t.oom ? NULL : json_tokener_parse(t.p);
+	if (o)
+		json_object_object_add(params, "footprint", o);
+	text_done(&t);
+}
+
+static void text_holder(struct text *t, const struct holder *h)
+{
+	text_lit(t, "{\"pid\":");
+	text_uint(t, (uint64_t)h->pid);
+	text_lit(t, ",\"command\":");
+	text_string(t, h->command, strlen(h->command));
+	text_lit(t, ",\"uid\":");
+	text_uint(t, h->uid);
+	if (h->unit) {
+		text_lit(t, ",\"unit\":");
+		text_string(t, h->unit, strlen(h->unit));
+	}
+	text_lit(t, ",\"fds\":");
+	text_uint(t, h->fds);
+	if (h->writable)
+		text_lit(t, ",\"writable\":true");
+	else
+		text_lit(t, ",\"writable\":false");
+	text_lit(t, ",\"mappedBytes\":");
+	text_uint(t, h->mapped);
+	text_lit(t, ",\"rss\":");
+	text_uint(t, h->rss);
+	text_lit(t, ",\"swap\":");
+	text_uint(t, h->swap);
+	text_lit(t, "}");
+}
+
+int method_holders(struct call *call)
+{
+	_cleanup_free_ char *name = NULL;
+	struct holders hs;
+	struct text t;
+
+	/* It reveals other processes: the owner (and administrators) only, as the table says. */
+	struct region *r = lookup_need(call, call->method->need, &name);
+	if (!r)
+		return -EINVAL;
+	int err = holders_scan(r->fd, &hs);
+	if (err < 0)
+		return call_system_error(call, "scan /proc", err);
+	text_init(&t);
+	text_lit(&t, "{\"parameters\":{\"holders\":[");
+	for (size_t i = 0; i < hs.n; i++) {
+		if (i)
+			text_lit(&t, ",");
+		text_holder(&t, &hs.v[i]);
+	}
+	text_lit(&t, "],\"scanned\":");
+	text_uint(&t, hs.scanned);
+	text_lit(&t, ",\"unreadable\":");
+	text_uint(&t, hs.unreadable);
+	if (hs.truncated)
+		text_lit(&t, ",\"truncated\":true");
+	else
+		text_lit(&t, ",\"truncated\":false");
+	if (hs.incomplete)
+		text_lit(&t, ",\"complete\":false");
+	else
+		text_lit(&t, ",\"complete\":true");
+	text_lit(&t, ",\"scanUSec\":");
+	text_uint(&t, hs.usec);
+	text_lit(&t, "}}");
+	holders_done(&hs);
+	int ret = call_reply_text(call, &t, -1);
+	text_done(&t);
+	return ret;
+}
