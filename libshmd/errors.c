@@ -181,7 +181,7 @@ static char *format_quota_error(json_object *params)
 
 static char *format_manager_error(const char *what, json_object *params)
 {
-	char a[32], b[32];
+	char a[32], b[32], c[32];
 	char *s = NULL;
 	int r;
 
