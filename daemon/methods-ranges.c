@@ -15,6 +15,7 @@
 #include "region.h"
 #include "registry.h"
 #include "server.h"
+#include "state.h"
 #include "text.h"
 
 #define ERR(e) "io.shmd.Manager." e
@@ -171,6 +172,7 @@ int method_label(struct call *call)
 	if (err < 0)
 		return ranges_error(call, err);
 	r->changed_usec = now_usec();
+	state_region_changed(call->server, r); /* before the reply: an answered Label is kept */
 	return reply_ranges(call, r);
 }
 
@@ -201,6 +203,7 @@ int method_unlabel(struct call *call)
 	if (err < 0)
 		return ranges_error(call, err);
 	r->changed_usec = now_usec();
+	state_region_changed(call->server, r); /* before the reply: an answered Label is kept */
 	return reply_ranges(call, r);
 }
 
@@ -221,6 +224,7 @@ int method_rename_label(struct call *call)
 	if (err < 0)
 		return ranges_error(call, err);
 	r->changed_usec = now_usec();
+	state_region_changed(call->server, r); /* before the reply: an answered Label is kept */
 	return reply_ranges(call, r);
 }
 

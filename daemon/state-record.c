@@ -9,6 +9,7 @@
 #include "intern.h"
 #include "macro.h"
 #include "name.h"
+#include "ranges.h"
 #include "region.h"
 #include "state-record.h"
 
@@ -132,6 +133,56 @@ static int dec_unit(struct region *r, const uint8_t *v, size_t len, const struct
 	return r->creator.unit ? 0 : -ENOMEM;
 }
 
+/*
+ * Named ranges (ranges.h): u32 count, then per range u64 offset, u64 length, u16 label
+ * length and the label. Left out when the region has none.
+ */
+static void enc_ranges(struct text *t, const struct region *r, const struct state_field *f)
+{
+	size_t n = ranges_count(r);
+
+	if (n == 0)
+		return;
+	state_put_u32(t, (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		const struct range *g = ranges_get(r, i);
+		size_t len = strlen(g->label);
+		state_put_u64(t, g->offset);
+		state_put_u64(t, g->length);
+		state_put_u16(t, (uint16_t)len);
+		text_add(t, g->label, len);
+	}
+}
+
+/* Each range goes through ranges_set(), the check Label makes: a bad one refuses the record. */
+static int dec_ranges(struct region *r, const uint8_t *v, size_t len, const struct state_field *f)
+{
+	char label[RANGES_LABEL_MAX + 1];
+	size_t pos = 4;
+
+	if (len < 4)
+		return -EBADMSG;
+	uint64_t n = get_le(v, 4);
+	if (n == 0 || n > RANGES_MAX)
+		return -EBADMSG;
+	for (uint64_t i = 0; i < n; i++) {
+		if (len - pos < 18)
+			return -EBADMSG;
+		uint64_t offset = get_le(v + pos, 8), length = get_le(v + pos + 8, 8);
+		size_t l = (size_t)get_le(v + pos + 16, 2);
+		pos += 18;
+		if (l == 0 || l > RANGES_LABEL_MAX || len - pos < l)
+			return -EBADMSG;
+		memcpy(label, v + pos, l);
+		label[l] = '\0';
+		pos += l;
+		int err = ranges_set(r, offset, length, label);
+		if (err < 0)
+			return err == -ENOMEM ? err : -EBADMSG;
+	}
+	return pos == len ? 0 : -EBADMSG;
+}
+
 #define UINT_FIELD(t, n, m)                                                                        \
 	{                                                                                          \
 		.tag = (t), .name = (n), .encode = enc_uint, .decode = dec_uint,                   \
@@ -170,6 +221,7 @@ static const struct state_field region_fields[] = {
 	UINT_FIELD(14, "seals", seals),
 	UINT_FIELD(15, "fixed", fixed),
 	UINT_FIELD(16, "state", state),
+	{ .tag = 17, .name = "ranges", .encode = enc_ranges, .decode = dec_ranges },
 };
 
 const struct state_field *state_region_fields(size_t *ret_n)

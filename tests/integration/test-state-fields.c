@@ -61,6 +61,12 @@ int main(void)
 	itest_start(&d, NULL);
 	int conn = itest_connect(&d);
 	create_region(conn, "fields/one", 4096, 0640);
+	/* Named ranges are in the reply only when the region has some (persisted either way). */
+	json_object *lp = jname("fields/one");
+	json_object_object_add(lp, "offset", json_object_new_int64(0));
+	json_object_object_add(lp, "length", json_object_new_int64(4096));
+	json_object_object_add(lp, "label", json_object_new_string("boot"));
+	json_object_put(call(conn, IFACE "Label", lp));
 	/* creator.unit is in the reply only when the creator has a unit (persisted either way). */
 	_cleanup_json_ json_object *r = call(conn, IFACE "Stat", jname("fields/one"));
 	json_object *region = jget(r, "parameters.region");

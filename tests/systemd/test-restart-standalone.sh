@@ -25,9 +25,9 @@ stop() {
 
 fault_points=(append-torn region-stored compact-written compact-stored)
 if grep -q "define SHMD_FAULT_INJECTION 1" "$SHMD_BUILDDIR/config.h"; then
-	plan $((10 + 3 * ${#fault_points[@]}))
+	plan $((11 + 3 * ${#fault_points[@]}))
 else
-	plan 7
+	plan 8
 fi
 
 start
@@ -56,6 +56,17 @@ n=$(shmctl -S "$sock" -r -n -o NAME ls load/ | wc -l)
 ok $? "a real load: $n regions survive"
 grep -q "restored .* regions" "$TEST_DIR/shmd.log"
 ok $? "the worker says what it restored"
+# Named ranges are part of the state: the same ranges after a crash.
+shmctl -S "$sock" create -q label/one 64K &&
+	shmctl -S "$sock" label label/one 0 8K boot &&
+	shmctl -S "$sock" label label/one 16K 0x4000 "guest ram" &&
+	before=$(shmctl -S "$sock" --json ls --ranges label/) &&
+	pid=$(worker) && kill -KILL "$pid" &&
+	for _ in $(seq 100); do [[ -n $(worker) && $(worker) != "$pid" ]] && break; sleep 0.1; done
+after=$(shmctl -S "$sock" --json ls --ranges label/ 2>&1)
+[[ -n $before && $before == "$after" && $before == *"guest ram"* ]]
+ok $? "named ranges survive a kill -9 of the serving process"
+[[ $before == "$after" ]] || { diag "before: $before"; diag "after: $after"; }
 stop
 ok $? "SIGTERM to the supervisor stops both, exit status 0"
 

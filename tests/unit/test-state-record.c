@@ -6,6 +6,7 @@
 
 #include "fdstore.h"
 #include "intern.h"
+#include "ranges.h"
 #include "region.h"
 #include "state-record.h"
 #include "testlib.h"
@@ -27,6 +28,9 @@ static struct region *sample(void)
 	r->seals = 0x3f;
 	r->fixed = true;
 	r->state = 0;
+	if (ranges_set(r, 0, 4 * 4096, "boot rom") < 0 ||
+	    ranges_set(r, 1 << 20, 2 * 4096, "ram") < 0)
+		bail_out("cannot label the sample region");
 	return r;
 }
 
@@ -40,6 +44,13 @@ static void check_same(const struct region *a, const struct region *b)
 	ok(a->created_usec == b->created_usec && a->changed_usec == b->changed_usec, "times");
 	ok(a->applied_seals == b->applied_seals && a->seals == b->seals && a->fixed == b->fixed,
 	   "seals, fixed");
+	bool same = ranges_count(a) == ranges_count(b);
+	for (size_t i = 0; same && i < ranges_count(a); i++) {
+		const struct range *x = ranges_get(a, i), *y = ranges_get(b, i);
+		same = x->offset == y->offset && x->length == y->length &&
+		       strcmp(x->label, y->label) == 0;
+	}
+	ok(same && ranges_count(b) == 2, "named ranges (offset, length, label)");
 	is_int(b->fd, -1, "decoded region has no fd yet");
 }
 
