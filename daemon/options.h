@@ -22,7 +22,7 @@ struct config {
 	int log_target;
 	int log_level;
 	const char *config_path; /* --config, or NULL: the default file */
-	bool supervise; /* --supervise: standalone, under a supervisor (supervisor.h) */
+	bool supervise;		 /* --supervise: standalone, under a supervisor (supervisor.h) */
 };
 
 void config_init(struct config *c);
