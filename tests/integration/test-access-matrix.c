@@ -239,6 +239,71 @@ static void test_owner(int conn)
 	is_success(del, "root (admin) may delete nobody's region");
 }
 
+/*
+ * The methods added since 0.1 (quotas, reload, named ranges, holders), nobody against root's
+ * regions and then on its own: writers label, anyone lists ranges, only readers see their
+ * footprint, only owners and administrators see holders or reload.
+ */
+static void test_later_methods(int conn)
+{
+	static const char *const ops[] = {
+		"Label",
+		"{\"name\":\"m666\",\"offset\":0,\"length\":4096,\"label\":\"x\"}",
+		"RenameLabel",
+		"{\"name\":\"m666\",\"label\":\"x\",\"newLabel\":\"y\"}",
+		"Unlabel",
+		"{\"name\":\"m666\",\"label\":\"y\"}",
+		"Label",
+		"{\"name\":\"m644\",\"offset\":0,\"length\":4096,\"label\":\"x\"}",
+		"Unlabel",
+		"{\"name\":\"m644\",\"offset\":0,\"length\":4096}",
+		"Ranges",
+		"{\"name\":\"m600\"}",
+		"Ranges",
+		"{\"name\":\"m600\",\"footprint\":true}",
+		"Ranges",
+		"{\"name\":\"m644\",\"footprint\":true}",
+		"Holders",
+		"{\"name\":\"m666\"}",
+		"Quotas",
+		"{}",
+		"Reload",
+		"{}",
+		"Create",
+		"{\"name\":\"nb/own\",\"size\":8192}",
+		"Label",
+		"{\"name\":\"nb/own\",\"offset\":4096,\"length\":4096,\"label\":\"mine\"}",
+		"Holders",
+		"{\"name\":\"nb/own\"}",
+		NULL,
+	};
+	static const char *const want[] = {
+		"ok", "ok",   "ok", DENIED, DENIED, "ok", DENIED,
+		"ok", DENIED, "ok", DENIED, "ok",   "ok", "ok",
+	};
+	_cleanup_json_ json_object *res = calls_as(&d, NOBODY_UID, NOBODY_GID, ops);
+
+	for (size_t i = 0; ops[2 * i]; i++)
+		is_str(reply_at(res, i), want[i], "nobody: %s %s", ops[2 * i], ops[2 * i + 1]);
+
+	/* An administrator (root here) may do all of it, on anyone's region. */
+	static const char *const admin[] = { "Label", "Holders", "Reload" };
+	json_object *params[] = {
+		json_tokener_parse("{\"name\":\"nb/own\",\"offset\":0,\"length\":4096,"
+				   "\"label\":\"root's\"}"),
+		jname("nb/own"),
+		NULL,
+	};
+	for (size_t i = 0; i < ELEMENTSOF(admin); i++) {
+		char method[64];
+		snprintf(method, sizeof(method), IFACE "%s", admin[i]);
+		_cleanup_json_ json_object *r = call(conn, method, params[i]);
+		is_success(r, "root (admin): %s on nobody's region", admin[i]);
+	}
+	_cleanup_json_ json_object *del = call(conn, IFACE "Delete", jname("nb/own"));
+	is_success(del, "root (admin) deletes nobody's labelled region");
+}
+
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -255,6 +320,7 @@ int main(void)
 	test_readonly_enforced(conn, "m666", "root's, mode 0666", 0);
 	test_not_owner(conn);
 	test_owner(conn);
+	test_later_methods(conn);
 	close(conn);
 	itest_stop(&d);
 	return done_testing();
