@@ -46,13 +46,13 @@ c"
 @test "label: errors name the region and the reason, with exit codes" {
 	shmctl create vm 64K
 	run shmctl label vm 1 4K x
-	assert_failure 1
+	assert_failure 2
 	assert_output "shmctl: cannot label 'vm': invalid parameter 'offset': not a multiple of 4096"
 	run shmctl label vm 0 128K x
 	assert_failure 1
 	assert_output "shmctl: cannot label 'vm': span 0+131072 is outside the region (size 65536)"
 	run shmctl label vm 0 4K 'a[1]'
-	assert_failure 1
+	assert_failure 2
 	assert_output --partial "invalid parameter 'label'"
 	run shmctl label nope 0 4K x
 	assert_failure 3
