@@ -31,8 +31,13 @@ static inline int preload_rerun(const char *self, const char *mode, const char *
 	if (pid == 0) {
 		setenv("LD_PRELOAD", preload_library(), 1);
 		setenv("SHMD_SOCKET", socket, 1);
-		/* Under ASan the runtime must come first; the preload only adds to an ASan'd program. */
-		setenv("ASAN_OPTIONS", "verify_asan_link_order=0:detect_leaks=0", 0);
+		/* Under ASan the runtime must come first; the preload only adds to an ASan'd program.
+		 * Appended: CI sets ASAN_OPTIONS of its own, and the last setting of a key wins. */
+		char opts[1024];
+		const char *old = getenv("ASAN_OPTIONS");
+		snprintf(opts, sizeof(opts), "%s%sverify_asan_link_order=0:detect_leaks=0",
+			 old ? old : "", old && *old ? ":" : "");
+		setenv("ASAN_OPTIONS", opts, 1);
 		execl("/proc/self/exe", self, mode, (char *)NULL);
 		_exit(127);
 	}
