@@ -20,6 +20,10 @@ ok $status "stress-ng --shm 2 --memfd 2 --verify --timeout 5s"
 grep -q 'successful run completed' "$TEST_DIR/stress.log"
 ok $? "stress-ng reports a successful run"
 left=$(regions)
-[[ -z $left ]]
-ok $? "no leftovers in shmctl ls${left:+: $left}"
+n_left=$(printf '%s' "$left" | grep -c .)
+# At its timeout stress-ng kills a stressor still inside a cycle (a loaded machine makes that
+# likely): the object it made and had not yet unlinked stays, as it would in /dev/shm. So at
+# most one per --shm instance may be left; a preload that lost unlinks would leave hundreds.
+((n_left <= 2))
+ok $? "no leftovers in shmctl ls beyond one per killed stressor (${n_left} left${left:+: $left})"
 finish
