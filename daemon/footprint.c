@@ -112,11 +112,13 @@ static int measure_mincore(int fd, uint64_t offset, uint64_t length, struct foot
 }
 
 /*
- * Bytes of [offset, end) holding data, by SEEK_DATA/SEEK_HOLE: only without cachestat(2).
- * Two lseek() calls per extent, and SEEK_HOLE has no end: in a written region it walks the
- * page cache to the region's first hole, past end. See footprint_measure().
+ * Without cachestat(2): the data extents of [offset, end) by SEEK_DATA/SEEK_HOLE, each
+ * measured with mincore(). Holes hold no page, so the cost follows the data, not the
+ * apparent size (a sparse 8 EiB region is one lseek()). SEEK_HOLE has no end: in a written
+ * region it walks the page cache to the region's first hole, past end. *ret: bytes of data.
  */
-static int measure_allocated(int fd, uint64_t offset, uint64_t end, uint64_t *ret)
+static int measure_extents(int fd, uint64_t offset, uint64_t end, struct footprint *f,
+			   uint64_t *ret)
 {
 	uint64_t total = 0, pos = offset;
 
@@ -131,7 +133,11 @@ static int measure_allocated(int fd, uint64_t offset, uint64_t end, uint64_t *re
 		off_t hole = lseek(fd, data, SEEK_HOLE);
 		if (hole < 0)
 			return negative_errno();
-		total += MIN((uint64_t)hole, end) - (uint64_t)data;
+		uint64_t stop = MIN((uint64_t)hole, end);
+		int r = measure_mincore(fd, (uint64_t)data, stop - (uint64_t)data, f);
+		if (r < 0)
+			return r;
+		total += stop - (uint64_t)data;
 		pos = (uint64_t)hole;
 	}
 	*ret = total;
@@ -163,13 +169,10 @@ int footprint_measure(int fd, uint64_t offset, uint64_t length, struct footprint
 				(f->resident - resident_before) + (f->swapped - swapped_before);
 		return r;
 	}
-	r = measure_allocated(fd, offset, offset + length, &allocated);
+	r = measure_extents(fd, offset, offset + length, f, &allocated);
 	if (r < 0)
 		return r;
 	f->allocated += allocated;
-	r = measure_mincore(fd, offset, length, f);
-	if (r < 0)
-		return r;
 	uint64_t resident = f->resident - resident_before;
 	f->swapped += allocated > resident ? allocated - resident : 0;
 	return 0;

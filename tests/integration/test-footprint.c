@@ -192,6 +192,19 @@ static void test_many_extents(const struct test_daemon *d, const char *tag)
 	close(conn);
 }
 
+/* Without cachestat only data extents are measured: a 1 EiB sparse region is one lseek(). */
+static void test_huge_sparse(const struct test_daemon *d, const char *tag)
+{
+	int conn = itest_connect(d);
+	ok(create_region(conn, "huge", 1ULL << 60, 0600), "%s: Create a 1 EiB sparse region", tag);
+	_cleanup_json_ json_object *s =
+		call(conn, IFACE "Stat", jparams("{\"name\":\"huge\",\"footprint\":true}"));
+	is_int(jint(s, "parameters.region.footprint.resident"), 0,
+	       "%s: its footprint is measured (nothing resident), not page by page", tag);
+	is_int(jint(s, "parameters.region.footprint.allocated"), 0, "  nothing allocated");
+	close(conn);
+}
+
 int main(void)
 {
 	struct test_daemon d;
@@ -208,6 +221,7 @@ int main(void)
 	itest_start(&d, NULL);
 	unsetenv("SHMD_TEST_NO_CACHESTAT");
 	scenario(&d, "mincore");
+	test_huge_sparse(&d, "mincore");
 	test_many_extents(&d, "mincore");
 	itest_stop(&d);
 	return done_testing();
