@@ -59,6 +59,7 @@ int server_init(struct server *s, sd_event *event, const struct config *config)
 		r = connections_init(s);
 	if (r >= 0)
 		r = state_init(&s->state);
+	(void)holdtrack_init(&s->holdtrack, event); /* failure: counts off, logged */
 	return r;
 }
 
@@ -206,6 +207,7 @@ void server_done(struct server *s)
 	s->n_listeners = 0;
 	s->accept_pause = sd_event_source_disable_unref(s->accept_pause);
 	registry_done(&s->registry);
+	holdtrack_done(&s->holdtrack);
 	quota_done(&s->quota);
 	state_done(&s->state);
 	s->event = sd_event_unref(s->event);

@@ -6,6 +6,7 @@
 #include <sys/epoll.h>
 #include <systemd/sd-event.h>
 
+#include "holdtrack.h"
 #include "limits.h"
 #include "quota.h"
 #include "registry.h"
@@ -38,8 +39,9 @@ struct server {
 	uint64_t started_usec;
 	bool noexec_seal;
 	bool anon_vma_name;
-	struct quota quota; /* limits and charges per user, group and unit; name prefixes */
-	struct state state; /* persistence through the fd store (state.h) */
+	struct quota quota;	    /* limits and charges per user, group and unit; name prefixes */
+	struct state state;	    /* persistence through the fd store (state.h) */
+	struct holdtrack holdtrack; /* holder counts, deleted regions still held (holdtrack.h) */
 };
 
 int server_init(struct server *s, sd_event *event, const struct config *config);

@@ -17,10 +17,16 @@ static const char *const derived[] = {
 	"nameBase64",	/* the name when it is not UTF-8 */
 };
 
+/* Members counted live by holder tracking (holdtrack.h): a restarted daemon recounts them. */
+static const char *const runtime[] = { "holders", "lastOpenUSec", "lastCloseUSec", "deleted" };
+
 static bool is_derived(const char *key)
 {
 	for (size_t i = 0; i < ELEMENTSOF(derived); i++)
 		if (strcmp(key, derived[i]) == 0)
+			return true;
+	for (size_t i = 0; i < ELEMENTSOF(runtime); i++)
+		if (strcmp(key, runtime[i]) == 0)
 			return true;
 	return false;
 }
