@@ -142,6 +142,26 @@ static void mark_unknown(const void *node, VISIT which, void *userdata)
 		(*(struct region *const *)node)->holders_known = false;
 }
 
+#ifdef SHMD_FAULT_INJECTION
+/*
+ * Test builds only: SHMD_FAULT=holdtrack-overflow:N drops the events of the Nth read that
+ * returns any and reports IN_Q_OVERFLOW instead, as the kernel does when its queue is full.
+ */
+static bool fault_overflow(void)
+{
+	static unsigned n;
+	const char *spec = getenv("SHMD_FAULT");
+	if (!spec || strncmp(spec, "holdtrack-overflow:", 19) != 0)
+		return false;
+	return ++n == (unsigned)atoi(spec + 17);
+}
+#else
+static inline bool fault_overflow(void)
+{
+	return false;
+}
+#endif
+
 /* One buffer of events. true: more may be queued. */
 static bool read_events(struct server *s, bool *overflow)
 {
@@ -153,6 +173,10 @@ static bool read_events(struct server *s, bool *overflow)
 		if (n < 0 && errno != EAGAIN && errno != EINTR)
 			log_errno(LOG_WARNING, errno, "reading inotify events");
 		return false;
+	}
+	if (fault_overflow()) {
+		*overflow = true;
+		return true;
 	}
 	for (char *p = buf; p < buf + n;) {
 		const struct inotify_event *ev = (const struct inotify_event *)p;

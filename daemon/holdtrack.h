@@ -6,6 +6,15 @@
  * reference (fds in any process, and mappings) is gone, so opens - closes is the number of
  * descriptions held outside the daemon (the daemon's own was opened before the watch).
  *
+ * inotify merges an event with the last one queued when both are equal (same watch, same
+ * mask) and the last is still unread: so every handout's IN_OPEN is read right after the
+ * open (holdtrack_sync()), before another handout can queue an equal one. Events the daemon
+ * does not cause can still merge: two holders' closes of the same kind read together leave
+ * the count too high (held: the safe side) until a recount; an open a holder makes itself
+ * (re-opening /proc/PID/fd/N) merged with a handout's leaves it too low, which a later
+ * "more closes than opens" turns into unknown. So a count of 0 is a hint: whatever acts on
+ * it irrevocably (the spill file) confirms it with holdtrack_recount()'s /proc scan first.
+ *
  * When the count cannot be known (not watchable: fs.inotify.max_user_watches; events lost:
  * IN_Q_OVERFLOW; regions rebuilt after a restart) the region counts as held until a recount
  * (a /proc scan, holdtrack_recount()) proves there is no holder. Owns the inotify fd and the

@@ -256,6 +256,7 @@ static void test_deleted(int conn, const struct test_daemon *d)
 
 	ok(create_region(conn, "unheld", 4096, 0600), "Create unheld");
 	_cleanup_json_ json_object *del3 = call(conn, IFACE "Delete", jname("unheld"));
+	ok(sync_daemon(conn), "(the daemon is done with the Delete)");
 	is_int(daemon_memfd_fds(d->pid, "unheld"), 0, "an unheld region goes at Delete");
 	const char *bad = "{\"method\":\"io.shmd.Manager.List\",\"parameters\":{\"deleted\":1},"
 			  "\"more\":true}";
@@ -410,6 +411,40 @@ static void test_restart(void)
 	itest_stop(&d);
 }
 
+/*
+ * Lost events (IN_Q_OVERFLOW, simulated in fault-injection builds by dropping one read's
+ * events): every count becomes unknown, the /proc recount proves the unheld ones, a held
+ * one stays held (null) until its holder goes.
+ */
+static void test_overflow(void)
+{
+#ifdef SHMD_FAULT_INJECTION
+	struct test_daemon d;
+	setenv("SHMD_FAULT", "holdtrack-overflow:2", 1);
+	itest_start(&d, NULL);
+	unsetenv("SHMD_FAULT");
+	int conn = itest_connect(&d);
+	ok(create_region(conn, "o1", 4096, 0600) && create_region(conn, "o2", 4096, 0600),
+	   "Create o1, o2");
+	int a = open_region(conn, "o1", "read_write", NULL);
+	is_int(holders(conn, "o1"), 1, "o1 held once (the first read of events)");
+	int b = open_region(conn, "o1", "read_only", NULL);
+	safe_close(b);
+	is_int(holders(conn, "o1"), -1, "events lost: o1 is held by an unknown count (null)");
+	is_int(holders(conn, "o2"), 0, "o2: the recount proves it unheld");
+	is_int(status_int(conn, "holderOverflows"), 1, "Status counts the overflow");
+	safe_close(a);
+	is_int(wait_holders(&d, "o1", 0), 0, "o1's holder went: recounted to 0");
+	int c = open_region(conn, "o1", "read_only", NULL);
+	is_int(holders(conn, "o1"), 1, "and counted exactly again");
+	safe_close(c);
+	safe_close(conn);
+	itest_stop(&d);
+#else
+	skip(1, "lost inotify events are simulated in --enable-fault-injection builds only");
+#endif
+}
+
 int main(void)
 {
 	struct test_daemon d;
@@ -427,5 +462,6 @@ int main(void)
 	itest_stop(&d);
 	test_watch_limit();
 	test_restart();
+	test_overflow();
 	return done_testing();
 }
