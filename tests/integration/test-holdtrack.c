@@ -278,6 +278,62 @@ static int write_file(const char *path, const char *text)
 }
 
 /* A user namespace where this uid is root: 0 or -1. */
+/* The global Quotas entry's bytes and regions, as "BYTES/REGIONS". */
+static char *global_usage(int conn)
+{
+	_cleanup_json_ json_object *q = call(conn, IFACE "Quotas", NULL);
+	json_object *a = jget(q, "parameters.quotas");
+	for (size_t i = 0; a && i < json_object_array_length(a); i++) {
+		json_object *e = json_object_array_get_idx(a, i);
+		char *t = NULL;
+		if (strcmp(jstr(e, "scope") ?: "", "global") == 0)
+			return asprintf(&t, "%lld/%lld", (long long)jint(e, "bytes"),
+					(long long)jint(e, "regions")) < 0 ?
+				       NULL :
+				       t;
+	}
+	return strdup("none");
+}
+
+/* A region deleted while held stays charged to its owner (and globally) until it goes. */
+static void test_deleted_quota(void)
+{
+	char dir[] = "/tmp/test-holdtrack.XXXXXX", conf[64];
+	struct test_daemon d;
+
+	if (!mkdtemp(dir))
+		bail_out("mkdtemp");
+	snprintf(conf, sizeof(conf), "%s/shmd.conf", dir);
+	if (write_file(conf, "[Global]\nMemoryMax=1M\n") < 0)
+		bail_out("cannot write %s", conf);
+	itest_start(&d, (const char *const[]){ "--config", conf, NULL });
+	int conn = itest_connect(&d);
+	int fd = create_fd(conn, "q1", "read_write");
+	_cleanup_json_ json_object *del = call(conn, IFACE "Delete", jname("q1"));
+	is_success(del, "Delete q1 (64 KiB) while it is held");
+	_cleanup_free_ char *u1 = global_usage(conn);
+	is_str(u1, "65536/1", "still charged while held");
+	_cleanup_json_ json_object *big =
+		call(conn, IFACE "Create", jparams("{\"name\":\"q2\",\"size\":%d}", 1024 * 1024));
+	is_error(big, "QuotaExceeded", "a region that fits only without it is refused");
+	_cleanup_json_ json_object *rl = call(conn, IFACE "Reload", NULL);
+	is_success(rl, "Reload (charges rebuilt from the regions)");
+	_cleanup_free_ char *u2 = global_usage(conn);
+	is_str(u2, "65536/1", "still charged after the rebuild");
+	safe_close(fd);
+	_cleanup_free_ char *l = list_deleted(&d);
+	is_str(l, "", "its last holder went: freed");
+	_cleanup_free_ char *u3 = global_usage(conn);
+	is_str(u3, "0/0", "and uncharged");
+	_cleanup_json_ json_object *big2 =
+		call(conn, IFACE "Create", jparams("{\"name\":\"q2\",\"size\":%d}", 1024 * 1024));
+	is_success(big2, "the region that did not fit fits now");
+	safe_close(conn);
+	itest_stop(&d);
+	unlink(conf);
+	rmdir(dir);
+}
+
 static int enter_userns(void)
 {
 	char map[64];
@@ -460,6 +516,7 @@ int main(void)
 	is_int(status_int(conn, "unwatchedRegions"), 0, "every region is watched");
 	safe_close(conn);
 	itest_stop(&d);
+	test_deleted_quota();
 	test_watch_limit();
 	test_restart();
 	test_overflow();
