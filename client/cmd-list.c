@@ -20,24 +20,30 @@ static void listp(struct shmd_list **l)
 	shmd_list_free(*l);
 }
 
-/* ls's options: the global ones, --ranges and --deleted. SHMCTL_OPT_CONTINUE or an exit status. */
-static int ls_options(struct shmctl *s, int argc, char *argv[], bool *ranges, bool *deleted)
+/* ls's options: the global ones, --ranges, --deleted and --anonymous. SHMCTL_OPT_CONTINUE or an exit status. */
+static int ls_options(struct shmctl *s, int argc, char *argv[], bool *ranges, unsigned *flags)
 {
 	enum {
 		OPT_RANGES = OPT_CMD_FIRST,
 		OPT_DELETED,
+		OPT_ANONYMOUS,
 	};
 	static const struct option options[] = {
 		{ "ranges", no_argument, NULL, OPT_RANGES },
 		{ "deleted", no_argument, NULL, OPT_DELETED },
+		{ "anonymous", no_argument, NULL, OPT_ANONYMOUS },
 		SHMCTL_GLOBAL_LONGOPTS,
 		{},
 	};
 	int c, r;
 
 	while ((c = getopt_long(argc, argv, SHMCTL_GLOBAL_SHORTOPTS, options, NULL)) != -1) {
-		if (c == OPT_RANGES || c == OPT_DELETED) {
-			*(c == OPT_RANGES ? ranges : deleted) = true;
+		if (c == OPT_RANGES || c == OPT_DELETED || c == OPT_ANONYMOUS) {
+			if (c == OPT_RANGES)
+				*ranges = true;
+			else
+				*flags |= c == OPT_DELETED ? SHMD_LIST_DELETED :
+							     SHMD_LIST_ANONYMOUS;
 			continue;
 		}
 		r = shmctl_global_option(s, c, optarg);
@@ -57,7 +63,9 @@ static int ls_table(struct shmctl *s, bool ranges, struct table **ret, unsigned 
 
 	if (ranges)
 		return ranges_table_new(s, ret);
-	r = region_columns_select(REGION_COLUMNS_LS, s->output, &cols, &n_cols);
+	r = region_columns_select((*ret_flags & SHMD_LIST_ANONYMOUS) ? REGION_COLUMNS_ANONYMOUS :
+								       REGION_COLUMNS_LS,
+				  s->output, &cols, &n_cols);
 	if (r)
 		return r;
 	if (region_columns_need_footprint(cols, n_cols))
@@ -72,11 +80,11 @@ int cmd_ls(struct shmctl *s, int argc, char *argv[])
 	_cleanup_(tablep) struct table *t = NULL;
 	_cleanup_(listp) struct shmd_list *list = NULL;
 	char *prefix = NULL;
-	bool ranges = false, deleted = false;
+	bool ranges = false;
 	unsigned flags = 0;
 	int r;
 
-	r = ls_options(s, argc, argv, &ranges, &deleted);
+	r = ls_options(s, argc, argv, &ranges, &flags);
 	if (r != SHMCTL_OPT_CONTINUE)
 		return r;
 	argc -= optind;
@@ -96,8 +104,9 @@ int cmd_ls(struct shmctl *s, int argc, char *argv[])
 	r = shmctl_connect(s);
 	if (r)
 		return r;
-	if (deleted)
-		flags |= SHMD_LIST_DELETED;
+	if ((flags & SHMD_LIST_DELETED) && (flags & SHMD_LIST_ANONYMOUS))
+		return shmctl_usage_error("%s: --deleted and --anonymous exclude each other",
+					  s->cmd->name);
 	r = shmd_list_flags(s->ctx, prefix, flags, &list);
 	if (r < 0)
 		return shmctl_fail(s, r, "list", prefix);

@@ -22,10 +22,12 @@ static const char *const limit_names[] = {
 };
 static const char *const feature_names[] = { "noexecSeal", "anonVmaName" };
 /* Holder tracking's counters (shmd_status_get_counter()); sizes end in "Size". */
-static const char *const holder_counters[] = { "deletedRegions", "deletedSize", "unwatchedRegions",
-					       "holderOverflows" };
+static const char *const holder_counters[] = { "deletedRegions",   "deletedSize",
+					       "anonymousRegions", "anonymousSize",
+					       "unwatchedRegions", "holderOverflows" };
 static const char *const holder_labels[] = { "Deleted, still held:", "Deleted size:",
-					     "Unwatched regions:", "Holder overflows:" };
+					     "Anonymous regions:",   "Anonymous size:",
+					     "Unwatched regions:",   "Holder overflows:" };
 
 /* Resident vs apparent vs swapped, as ipcs -u shows for SysV segments. */
 static const struct {

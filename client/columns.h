@@ -12,6 +12,8 @@ extern const struct table_column region_columns[];
 extern const size_t n_region_columns;
 
 #define REGION_COLUMNS_LS "NAME,SIZE,RSS,SWAP,ALLOC,OWNER,GROUP,PERMS,SEALS,HOLDERS,CREATED"
+/* ls --anonymous: memfd_create()s made through shmd (libshmd-preload(8)). */
+#define REGION_COLUMNS_ANONYMOUS "NAME,SIZE,OWNER,GROUP,CPID,UNIT,HOLDERS,CREATED"
 #define REGION_COLUMNS_STAT                                                                        \
 	"NAME,ID,SIZE,OWNER,GROUP,PERMS,MODE,SEALS,FSEALS,FIXED,STATE,CREATED,CHANGED,CPID,CUID,"  \
 	"UNIT,HOLDERS,LASTOPEN,LASTCLOSE"

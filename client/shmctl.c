@@ -27,10 +27,12 @@ static const struct shmctl_cmd commands[] = {
 	{ "ls", cmd_ls, "[PREFIX]", "list regions (alias: list)",
 	  "     --ranges           list the named ranges of the regions instead\n"
 	  "     --deleted          regions deleted while still held (in memory until their\n"
-	  "                        last holder goes)\n" },
+	  "                        last holder goes)\n"
+	  "     --anonymous        memfd_create()s made through shmd (libshmd-preload(8))\n" },
 	{ "list", cmd_ls, "[PREFIX]", NULL,
 	  "     --ranges           list the named ranges of the regions instead\n"
-	  "     --deleted          regions deleted while still held\n" },
+	  "     --deleted          regions deleted while still held\n"
+	  "     --anonymous        memfd_create()s made through shmd\n" },
 	{ "stat", cmd_stat, "NAME", "show every detail of a region", NULL },
 	{ "resize", cmd_resize, "NAME SIZE", "change the size of a region",
 	  " -f, --force            allow shrinking (mappings past the end get SIGBUS)\n" },

@@ -73,13 +73,18 @@ static void drop(struct server *s, struct region *r)
 	region_free(r);
 }
 
-/* A deleted region whose last holder went: free it (closing the daemon's memfd). */
-static void free_deleted(struct holdtrack *h, struct region *r)
+/* A deleted or anonymous region whose last holder went: free it (closing the daemon's memfd). */
+static void free_kept(struct holdtrack *h, struct region *r)
 {
 	unwatch(h, r);
-	tdelete(r, &h->deleted, compare_id);
-	h->n_deleted--;
-	h->deleted_size -= MIN(h->deleted_size, r->size);
+	if (r->anonymous) {
+		tdelete(r, &h->anonymous, compare_id);
+		h->n_anonymous--;
+	} else {
+		tdelete(r, &h->deleted, compare_id);
+		h->n_deleted--;
+		h->deleted_size -= MIN(h->deleted_size, r->size);
+	}
 	h->frees++;
 	drop(h->server, r);
 }
@@ -132,8 +137,8 @@ static void on_close(struct holdtrack *h, struct region *r)
 		schedule_recount(h);
 		return;
 	}
-	if (--r->holders == 0 && r->deleted)
-		free_deleted(h, r);
+	if (--r->holders == 0 && (r->deleted || r->anonymous))
+		free_kept(h, r);
 }
 
 static void mark_unknown(const void *node, VISIT which, void *userdata)
@@ -263,6 +268,7 @@ void holdtrack_done(struct holdtrack *h)
 {
 	tdestroy(h->by_wd, no_free);
 	tdestroy(h->deleted, free_node);
+	tdestroy(h->anonymous, free_node);
 	h->source = sd_event_source_disable_unref(h->source);
 	h->recount = sd_event_source_disable_unref(h->recount);
 	safe_close(h->fd);
@@ -367,6 +373,22 @@ void holdtrack_release(struct server *s, struct region *r)
 	h->deleted_size += r->size;
 }
 
+void holdtrack_keep_anonymous(struct server *s, struct region *r)
+{
+	struct holdtrack *h = &s->holdtrack;
+
+	holdtrack_sync(s); /* the handout may be gone already (its receiver died) */
+	if (r->watch <= 0 || (r->holders_known && r->holders == 0) ||
+	    !tsearch(r, &h->anonymous, compare_id)) {
+		if (r->watch <= 0)
+			h->n_unwatched -= MIN(h->n_unwatched, 1u);
+		unwatch(h, r);
+		drop(s, r);
+		return;
+	}
+	h->n_anonymous++;
+}
+
 void holdtrack_discard(struct server *s, struct region *r)
 {
 	if (r->watch <= 0)
@@ -388,6 +410,7 @@ static void recharge_one(const void *node, VISIT which, void *userdata)
 void holdtrack_recharge(struct server *s)
 {
 	twalk_r(s->holdtrack.deleted, recharge_one, &s->quota);
+	twalk_r(s->holdtrack.anonymous, recharge_one, &s->quota);
 }
 
 int64_t holdtrack_count(const struct region *r)
@@ -521,8 +544,8 @@ size_t holdtrack_recount(struct server *s)
 		regions[i]->holders_known = true;
 		regions[i]->holders = 0;
 		known++;
-		if (regions[i]->deleted)
-			free_deleted(h, regions[i]);
+		if (regions[i]->deleted || regions[i]->anonymous)
+			free_kept(h, regions[i]);
 	}
 	log_debug("recounted holders: %zu of %zu regions have none", known, sc.n);
 	return known;
@@ -537,7 +560,7 @@ struct collect {
 	size_t n;
 };
 
-static void collect_deleted(const void *node, VISIT which, void *userdata)
+static void collect_one(const void *node, VISIT which, void *userdata)
 {
 	struct collect *c = userdata;
 	struct region *r = *(struct region *const *)node;
@@ -546,24 +569,35 @@ static void collect_deleted(const void *node, VISIT which, void *userdata)
 		c->out[c->n++] = r;
 }
 
-int holdtrack_collect_deleted(struct holdtrack *h, const char *prefix, struct region ***ret,
-			      size_t *n)
+static int collect(void *tree, size_t n, const char *prefix, struct region ***ret, size_t *ret_n)
 {
 	struct collect c = { prefix ? prefix : "", prefix ? strlen(prefix) : 0 };
 
-	c.out = malloc(MAX(h->n_deleted, 1u) * sizeof(*c.out));
+	c.out = malloc(MAX(n, 1u) * sizeof(*c.out));
 	if (!c.out)
 		return -ENOMEM;
-	twalk_r(h->deleted, collect_deleted, &c);
+	twalk_r(tree, collect_one, &c);
 	*ret = c.out;
-	*n = c.n;
+	*ret_n = c.n;
 	return 0;
 }
 
-struct region *holdtrack_find_deleted(struct holdtrack *h, uint64_t id)
+int holdtrack_collect_deleted(struct holdtrack *h, const char *prefix, struct region ***ret,
+			      size_t *n)
+{
+	return collect(h->deleted, h->n_deleted, prefix, ret, n);
+}
+
+int holdtrack_collect_anonymous(struct holdtrack *h, const char *prefix, struct region ***ret,
+				size_t *n)
+{
+	return collect(h->anonymous, h->n_anonymous, prefix, ret, n);
+}
+
+struct region *holdtrack_find_kept(struct holdtrack *h, bool anonymous, uint64_t id)
 {
 	struct region key = { .id = id };
-	struct region **found = tfind(&key, &h->deleted, compare_id);
+	struct region **found = tfind(&key, anonymous ? &h->anonymous : &h->deleted, compare_id);
 	return found ? *found : NULL;
 }
 
@@ -586,6 +620,14 @@ void holdtrack_text_region(struct text *t, const struct region *r)
 	}
 	if (r->deleted)
 		text_lit(t, ",\"deleted\":true");
+	if (r->anonymous)
+		text_lit(t, ",\"anonymous\":true");
+}
+
+static void add_size(const void *node, VISIT which, void *userdata)
+{
+	if (which == postorder || which == leaf)
+		*(uint64_t *)userdata += region_refresh_size(*(struct region *const *)node);
 }
 
 void holdtrack_status(struct server *s, struct json_object *p)
@@ -596,6 +638,12 @@ void holdtrack_status(struct server *s, struct json_object *p)
 	json_object_object_add(p, "deletedRegions", json_object_new_int64((int64_t)h->n_deleted));
 	json_object_object_add(p, "deletedSize",
 			       json_object_new_int64((int64_t)MIN(h->deleted_size, INT64_MAX)));
+	uint64_t anon_size = 0;
+	twalk_r(h->anonymous, add_size, &anon_size);
+	json_object_object_add(p, "anonymousRegions",
+			       json_object_new_int64((int64_t)h->n_anonymous));
+	json_object_object_add(p, "anonymousSize",
+			       json_object_new_int64((int64_t)MIN(anon_size, INT64_MAX)));
 	json_object_object_add(p, "unwatchedRegions",
 			       json_object_new_int64((int64_t)h->n_unwatched));
 	json_object_object_add(p, "holderOverflows", json_object_new_int64((int64_t)h->overflows));

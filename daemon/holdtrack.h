@@ -42,7 +42,9 @@ struct holdtrack {
 	void *deleted;	  /* tsearch tree of deleted, still held struct region *, by id */
 	size_t n_deleted; /* regions in deleted */
 	uint64_t deleted_size;
-	uint64_t frees;	    /* bumped when a deleted region is freed (List's dangling check) */
+	void *anonymous;    /* tsearch tree of anonymous regions (anon.h), by id */
+	size_t n_anonymous; /* regions in anonymous */
+	uint64_t frees;	    /* bumped when a deleted or anonymous region is freed (List) */
 	size_t n_unwatched; /* live regions without a watch */
 	bool warned_limit;  /* the watch limit was logged */
 	uint64_t overflows; /* IN_Q_OVERFLOW seen */
@@ -51,7 +53,7 @@ struct holdtrack {
 
 /* Make the inotify instance and its event source. 0 or -errno (tracking then stays off). */
 int holdtrack_init(struct holdtrack *h, sd_event *event);
-/* Frees the deleted regions still held (closing the daemon's memfds) and the inotify fd. */
+/* Frees the deleted and anonymous regions still held (closing the daemon's memfds) and the inotify fd. */
 void holdtrack_done(struct holdtrack *h);
 
 /*
@@ -68,9 +70,14 @@ void holdtrack_start(struct server *s);
  * holder goes.
  */
 void holdtrack_release(struct server *s, struct region *r);
+/*
+ * An anonymous region (anon.h), its descriptor handed out: kept, charged, until its last
+ * holder goes (freed at once if that already happened). An unwatched one is freed at once.
+ */
+void holdtrack_keep_anonymous(struct server *s, struct region *r);
 /* A Create that failed before its region was registered or charged: unwatch and free it. */
 void holdtrack_discard(struct server *s, struct region *r);
-/* After quota_rebuild() (a reload): charge the deleted, still held regions again. */
+/* After quota_rebuild() (a reload): charge the deleted and anonymous regions again. */
 void holdtrack_recharge(struct server *s);
 
 /* Read the queued events now (one read() when there are none): counts are current. */
@@ -90,10 +97,19 @@ size_t holdtrack_recount(struct server *s);
 /* The deleted, still held regions whose name starts with prefix, in id order (caller frees). */
 int holdtrack_collect_deleted(struct holdtrack *h, const char *prefix, struct region ***ret,
 			      size_t *n);
-struct region *holdtrack_find_deleted(struct holdtrack *h, uint64_t id);
-/* The Region members "holders", "lastOpenUSec", "lastCloseUSec", "deleted" (leading comma). */
+int holdtrack_collect_anonymous(struct holdtrack *h, const char *prefix, struct region ***ret,
+				size_t *n);
+/* A deleted (anonymous false) or anonymous region by id, or NULL (freed since). */
+struct region *holdtrack_find_kept(struct holdtrack *h, bool anonymous, uint64_t id);
+/*
+ * The Region members "holders", "lastOpenUSec", "lastCloseUSec", "deleted", "anonymous"
+ * (leading comma).
+ */
 void holdtrack_text_region(struct text *t, const struct region *r);
 
-/* Status members: deletedRegions, deletedSize, unwatchedRegions, holderOverflows. */
+/*
+ * Status members: deletedRegions, deletedSize, anonymousRegions, anonymousSize,
+ * unwatchedRegions, holderOverflows.
+ */
 struct json_object;
 void holdtrack_status(struct server *s, struct json_object *p);

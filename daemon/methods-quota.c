@@ -79,6 +79,17 @@ int quota_check_create(struct call *call, const char *name, uint64_t size)
 	return 0;
 }
 
+int quota_check_anonymous(struct call *call, const char *name)
+{
+	struct quota_refusal q;
+
+	resolve_unit(call);
+	struct quota_owner o = { call->caller.uid, call->caller.gid, call->caller.unit };
+	if (quota_check(&call->server->quota, &o, QUOTA_CHECK_ALL, 0, 1, &q))
+		return quota_exceeded(call, name, &q);
+	return 0;
+}
+
 /*
  * As fs.protected_regular does for O_CREAT in /dev/shm: opening an existing region this way
  * succeeds only if the caller or root owns it, so nobody adopts a region someone else made

@@ -18,6 +18,8 @@ int quota_check_create(struct call *call, const char *name, uint64_t size);
 /* A name a region is renamed to (Rename): the prefix rules only. */
 int quota_check_name(struct call *call, const char *name);
 /* Create with exclusive=false found r: the fs.protected_regular rule. */
+/* An anonymous region (anon.h), of size 0: one region more for the caller. 0 or replied. */
+int quota_check_anonymous(struct call *call, const char *name);
 int quota_check_adopt(struct call *call, struct region *r);
 /* Resize r (whose size was just re-read) to size. */
 int quota_check_resize(struct call *call, struct region *r, uint64_t size);

@@ -7,6 +7,7 @@
 
 #include "call.h"
 #include "connection.h"
+#include "anon.h"
 #include "holdtrack.h"
 #include "introspect.h"
 #include "log.h"
@@ -287,6 +288,7 @@ struct list_state {
 	uint64_t removals; /* registry->removals when regions[] was taken */
 	bool footprint;	   /* each region with its footprint */
 	bool deleted;	   /* deleted regions still held (holdtrack.h): frees, not removals */
+	bool anonymous;	   /* anonymous regions (anon.h): likewise */
 };
 
 static void list_state_free(void *p)
@@ -300,14 +302,15 @@ static void list_state_free(void *p)
 /* Skip regions deleted since the snapshot. */
 static struct region *list_advance(struct server *srv, struct list_state *s)
 {
-	uint64_t now = s->deleted ? srv->holdtrack.frees : srv->registry.removals;
+	bool kept = s->deleted || s->anonymous;
+	uint64_t now = kept ? srv->holdtrack.frees : srv->registry.removals;
 	bool intact = now == s->removals;
 
 	for (; s->pos < s->n; s->pos++) {
 		struct region *r =
-			intact	   ? s->regions[s->pos] :
-			s->deleted ? holdtrack_find_deleted(&srv->holdtrack, s->ids[s->pos]) :
-				     registry_find_id(&srv->registry, s->ids[s->pos]);
+			intact ? s->regions[s->pos] :
+			kept ? holdtrack_find_kept(&srv->holdtrack, s->anonymous, s->ids[s->pos]) :
+			       registry_find_id(&srv->registry, s->ids[s->pos]);
 		if (r)
 			return r;
 	}
@@ -349,12 +352,15 @@ static int method_list(struct call *call)
 {
 	_cleanup_free_ char *prefix = NULL;
 	struct list_state *s;
-	bool footprint = false, deleted = false;
+	bool footprint = false, deleted = false, anonymous = false;
 
 	if (param_name(call, "prefix", true, false, &prefix) < 0 ||
 	    param_bool(call, "footprint", &footprint) < 0 ||
-	    param_bool(call, "deleted", &deleted) < 0)
+	    param_bool(call, "deleted", &deleted) < 0 ||
+	    param_bool(call, "anonymous", &anonymous) < 0)
 		return -EINVAL;
+	if (deleted && anonymous)
+		return call_invalid(call, "anonymous", "not with deleted");
 	if (call->oneway)
 		return 0;
 	s = calloc(1, sizeof(*s));
@@ -362,9 +368,12 @@ static int method_list(struct call *call)
 		return call_system_error(call, "malloc", ENOMEM);
 	holdtrack_sync(call->server);
 	s->deleted = deleted;
-	int r = deleted ? holdtrack_collect_deleted(&call->server->holdtrack, prefix, &s->regions,
-						    &s->n) :
-			  registry_collect(&call->server->registry, prefix, &s->regions, &s->n);
+	s->anonymous = anonymous;
+	int r = anonymous ? holdtrack_collect_anonymous(&call->server->holdtrack, prefix,
+							&s->regions, &s->n) :
+		deleted	  ? holdtrack_collect_deleted(&call->server->holdtrack, prefix, &s->regions,
+						      &s->n) :
+			    registry_collect(&call->server->registry, prefix, &s->regions, &s->n);
 	if (r >= 0 && !(s->ids = malloc(MAX(s->n, 1u) * sizeof(*s->ids))))
 		r = -ENOMEM;
 	if (r < 0) {
@@ -373,7 +382,8 @@ static int method_list(struct call *call)
 	}
 	for (size_t i = 0; i < s->n; i++)
 		s->ids[i] = s->regions[i]->id;
-	s->removals = deleted ? call->server->holdtrack.frees : call->server->registry.removals;
+	s->removals = deleted || anonymous ? call->server->holdtrack.frees :
+					     call->server->registry.removals;
 	s->footprint = footprint;
 	connection_start_stream(call->conn, &(struct stream){ .next = list_next,
 							      .free = list_state_free,
@@ -607,7 +617,7 @@ static const struct method methods[] = {
 	  NEED_NOTHING, 0, METHOD_AUDIT },
 	{ "io.shmd.Manager.Open", method_open, PARAMS(NAME, "access", "withRegion"), NEED_READ },
 	{ "io.shmd.Manager.List", method_list,
-	  PARAMS("prefix", "prefixBase64", "footprint", "deleted"), NEED_NOTHING, 0,
+	  PARAMS("prefix", "prefixBase64", "footprint", "deleted", "anonymous"), NEED_NOTHING, 0,
 	  METHOD_NEEDS_MORE },
 	{ "io.shmd.Manager.Stat", method_stat, PARAMS(NAME, "footprint"), NEED_NOTHING },
 	{ "io.shmd.Manager.Resize", method_resize, PARAMS(NAME, "size", "force"), NEED_OWNER, 0,
@@ -632,6 +642,9 @@ static const struct method methods[] = {
 	/* Read permission is checked in the handler when footprint is asked for. */
 	{ "io.shmd.Manager.Ranges", method_ranges, PARAMS(NAME, "footprint"), NEED_NOTHING },
 	{ "io.shmd.Manager.Holders", method_holders, PARAMS(NAME), NEED_OWNER },
+	/* Anonymous regions, memfd_create() through shmd (anon.c). */
+	{ "io.shmd.Manager.CreateAnonymous", method_create_anonymous,
+	  PARAMS("name", "nameBase64", "flags", "withRegion"), NEED_NOTHING, 0, METHOD_AUDIT },
 	{ "org.varlink.service.GetInfo", introspect_get_info, NULL, NEED_NOTHING },
 	{ "org.varlink.service.GetInterfaceDescription", introspect_get_interface_description,
 	  PARAMS("interface"), NEED_NOTHING },

@@ -48,6 +48,7 @@ struct region {
 	uint32_t holders;   /* descriptions outside the daemon, when holders_known */
 	bool holders_known; /* false: counts as held until a recount */
 	bool deleted;	    /* out of the registry, kept while held */
+	bool anonymous;	    /* never in the registry: a memfd_create() for a client (anon.h) */
 	uint64_t last_open_usec;
 	uint64_t last_close_usec;
 	dev_t dev; /* the memfd inode, for the /proc recount */

@@ -107,6 +107,9 @@ static int do_list(struct shmd_ctx *ctx, const char *prefix, unsigned flags, str
 	if ((flags & SHMD_LIST_DELETED) &&
 	    json_object_object_add(p, "deleted", json_object_new_boolean(true)) < 0)
 		return -ENOMEM;
+	if ((flags & SHMD_LIST_ANONYMOUS) &&
+	    json_object_object_add(p, "anonymous", json_object_new_boolean(true)) < 0)
+		return -ENOMEM;
 
 	struct shmd_list *l = calloc(1, sizeof(*l));
 	if (!l)
@@ -146,7 +149,8 @@ _export_ int shmd_list(struct shmd_ctx *ctx, const char *prefix, struct shmd_lis
 _export_ int shmd_list_flags(struct shmd_ctx *ctx, const char *prefix, unsigned flags,
 			     struct shmd_list **ret)
 {
-	if (!ctx || (flags & ~(SHMD_LIST_FOOTPRINT | SHMD_LIST_DELETED)))
+	if (!ctx || (flags & ~(SHMD_LIST_FOOTPRINT | SHMD_LIST_DELETED | SHMD_LIST_ANONYMOUS)) ||
+	    ((flags & SHMD_LIST_DELETED) && (flags & SHMD_LIST_ANONYMOUS)))
 		return -EINVAL;
 	ctx_clear_error(ctx);
 	return ctx_finish(ctx, do_list(ctx, prefix, flags, ret));

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* libshmd-preload: shm_open() and shm_unlink() of unmodified programs routed to shmd (LD_PRELOAD). */
+/* libshmd-preload: shm_open(), shm_unlink() and (opt-in) memfd_create() of unmodified programs routed to shmd. */
 
 #include <dlfcn.h>
 #include <limits.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "libshmd-private.h"
@@ -55,6 +58,9 @@ static dev_t sock_dev;
 static ino_t sock_ino;
 static int (*real_shm_open)(const char *, int, mode_t);
 static int (*real_shm_unlink)(const char *);
+static bool memfd_routing; /* SHMD_PRELOAD_MEMFD */
+static int (*real_memfd_create)(const char *, unsigned);
+static long (*real_syscall)(long, ...);
 
 static void atfork_prepare(void)
 {
@@ -86,6 +92,9 @@ static void init_once(void)
 {
 	real_shm_open = (int (*)(const char *, int, mode_t))dlsym(RTLD_NEXT, "shm_open");
 	real_shm_unlink = (int (*)(const char *))dlsym(RTLD_NEXT, "shm_unlink");
+	real_memfd_create = (int (*)(const char *, unsigned))dlsym(RTLD_NEXT, "memfd_create");
+	real_syscall = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
+	memfd_routing = env_bool("SHMD_PRELOAD_MEMFD", false);
 	fallback = env_bool("SHMD_PRELOAD_FALLBACK", true);
 	verbose = env_bool("SHMD_PRELOAD_VERBOSE", false);
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
@@ -489,4 +498,194 @@ _export_ int shm_unlink(const char *name)
 		return -1;
 	}
 	return 0;
+}
+
+/* ---------------------------------------------------------------- memfd_create() routing */
+
+/* The kernel's memfd_create(2) flags (older headers lack the newest). */
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008U
+#endif
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+#define MFD_ALL_FLAGS (MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB | MFD_NOEXEC_SEAL | MFD_EXEC)
+/* MFD_HUGE_MASK << MFD_HUGE_SHIFT: the huge page size, allowed only with MFD_HUGETLB. */
+#define MFD_HUGE_BITS (0x3fU << 26)
+/* MFD_NAME_MAX_LEN: NAME_MAX minus "memfd:". */
+#define MEMFD_NAME_MAX 249
+
+/* vm.memfd_noexec of our pid namespace (0 when it cannot be read). */
+static int memfd_noexec_sysctl(void)
+{
+	char buf[16] = "";
+	int fd = open("/proc/sys/vm/memfd_noexec", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)!read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+	}
+	return atoi(buf);
+}
+
+/* The kernel's sanitize_flags(): unknown bits, size bits without MFD_HUGETLB, EXEC with NOEXEC_SEAL. */
+static int memfd_check_flags(unsigned flags)
+{
+	unsigned allowed = MFD_ALL_FLAGS | ((flags & MFD_HUGETLB) ? MFD_HUGE_BITS : 0);
+
+	if ((flags & ~allowed) || ((flags & MFD_EXEC) && (flags & MFD_NOEXEC_SEAL)))
+		return -EINVAL;
+	/* vm.memfd_noexec = 2 refuses what would be executable: the kernel checks it next. */
+	if (!(flags & MFD_NOEXEC_SEAL) && memfd_noexec_sysctl() >= 2)
+		return -EACCES;
+	return 0;
+}
+
+/*
+ * The name as the kernel's strncpy_from_user() takes it: -EFAULT for memory we may not read
+ * (read with process_vm_readv(), which reports a bad address instead of faulting), -EINVAL
+ * when longer than 249 bytes.
+ */
+static int memfd_copy_name(const char *uname, char buf[MEMFD_NAME_MAX + 2])
+{
+	size_t got = 0;
+
+	while (got < MEMFD_NAME_MAX + 1) {
+		uintptr_t a = (uintptr_t)uname + got;
+		/* Never past the page the next byte is on: the NUL may be its last byte. */
+		size_t chunk = MIN(4096 - (a & 4095), MEMFD_NAME_MAX + 1 - got);
+		struct iovec local = { buf + got, chunk }, remote = { (void *)a, chunk };
+		ssize_t n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+		if (n < 0 && (errno == ENOSYS || errno == EPERM)) {
+			/* Not allowed here (a seccomp filter): read it directly, as glibc would. */
+			if (!uname)
+				return -EFAULT;
+			size_t len = strnlen(uname, MEMFD_NAME_MAX + 1);
+			if (len > MEMFD_NAME_MAX)
+				return -EINVAL;
+			memcpy(buf, uname, len + 1);
+			return 0;
+		}
+		if (n <= 0)
+			return -EFAULT;
+		if (memchr(buf + got, 0, (size_t)n))
+			return 0;
+		got += (size_t)n;
+	}
+	return -EINVAL;
+}
+
+/* The errno of a SystemError reply (the daemon's memfd_create()), else r. */
+static int daemon_errno(int r)
+{
+	const char *name = shmd_ctx_get_error_name(ctx);
+	uint64_t e;
+
+	if (name && strcmp(name, "io.shmd.Manager.SystemError") == 0) {
+		_cleanup_json_ json_object *p = json_tokener_parse(ctx->error_parameters ?: "{}");
+		if (json_get_u64(p, "errno", &e) == 0 && e > 0 && e < 4096)
+			return -(int)e;
+	}
+	/* Quotas and the daemon's limits: the kernel would say it is out of memory. */
+	if (r == -EDQUOT || r == -ENOSPC)
+		return -ENOMEM;
+	return r;
+}
+
+static int memfd_call(const char *name, unsigned flags)
+{
+	struct text t;
+	int fd = -1;
+
+	text_init(&t);
+	ctx_clear_error(ctx);
+	call_text_begin(&t, "io.shmd.Manager.CreateAnonymous");
+	text_name(&t, "name", name);
+	text_lit(&t, ",\"flags\":");
+	text_uint(&t, flags & ~MFD_CLOEXEC);
+	uint64_t conn = ctx->conn_id;
+	int r = region_call("io.shmd.Manager.CreateAnonymous", &t, &fd);
+	if (r < 0)
+		return r == -EMFILE ? r : daemon_errno(r);
+	if (ctx->conn_id != conn) {
+		socket_move_high();
+		fd = lowest_slot(fd);
+	}
+	/* libshmd receives with MSG_CMSG_CLOEXEC: clear it unless asked for. */
+	if (!(flags & MFD_CLOEXEC) && fcntl(fd, F_SETFD, 0) < 0) {
+		r = negative_errno();
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* Returns USE_LIBC, or the result through shmd (-errno on failure). */
+static int memfd_create_shmd(const char *uname, unsigned flags)
+{
+	char name[MEMFD_NAME_MAX + 2];
+
+	if (!memfd_routing)
+		return USE_LIBC;
+	int r = memfd_check_flags(flags);
+	if (r == 0)
+		r = memfd_copy_name(uname, name);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&lock);
+	r = route_get();
+	if (r == ROUTE_SHMD)
+		r = memfd_call(name, flags);
+	else if (r == ROUTE_LIBC)
+		r = USE_LIBC;
+	pthread_mutex_unlock(&lock);
+	return r;
+}
+
+static int memfd_real(const char *name, unsigned flags)
+{
+	if (real_memfd_create)
+		return real_memfd_create(name, flags);
+	return real_syscall ? (int)real_syscall(SYS_memfd_create, name, flags) :
+			      (errno = ENOSYS, -1);
+}
+
+_export_ int memfd_create(const char *name, unsigned flags)
+{
+	pthread_once(&once, init_once);
+	int r = memfd_create_shmd(name, flags);
+	if (r == USE_LIBC)
+		return memfd_real(name, flags);
+	if (r < 0) {
+		errno = -r;
+		return -1;
+	}
+	return r;
+}
+
+/* syscall(2): SYS_memfd_create goes where memfd_create() goes; every other number is passed on. */
+_export_ long syscall(long number, ...)
+{
+	va_list ap;
+	long a[6];
+
+	va_start(ap, number);
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	pthread_once(&once, init_once);
+	if (number == SYS_memfd_create && memfd_routing) {
+		int r = memfd_create_shmd((const char *)a[0], (unsigned)a[1]);
+		if (r != USE_LIBC) {
+			if (r < 0) {
+				errno = -r;
+				return -1;
+			}
+			return r;
+		}
+	}
+	if (!real_syscall) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return real_syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]);
 }

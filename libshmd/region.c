@@ -31,6 +31,7 @@ struct shmd_region {
 	uint64_t last_open_usec;
 	uint64_t last_close_usec;
 	bool deleted;
+	bool anonymous;
 };
 
 /* ------------------------------------------------------------------ json helpers */
@@ -142,6 +143,8 @@ static void parse_holders(json_object *obj, struct shmd_region *r)
 		r->last_close_usec = v;
 	if (json_get_bool(obj, "deleted", &r->deleted) < 0)
 		r->deleted = false;
+	if (json_get_bool(obj, "anonymous", &r->anonymous) < 0)
+		r->anonymous = false;
 }
 
 static int parse_region(json_object *obj, struct shmd_region *r)
@@ -348,4 +351,9 @@ _export_ uint64_t shmd_region_get_last_close_usec(const struct shmd_region *regi
 _export_ bool shmd_region_is_deleted(const struct shmd_region *region)
 {
 	return region && region->deleted;
+}
+
+_export_ bool shmd_region_is_anonymous(const struct shmd_region *region)
+{
+	return region && region->anonymous;
 }

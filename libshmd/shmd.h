@@ -332,6 +332,11 @@ uint64_t shmd_region_get_last_close_usec(const struct shmd_region *region);
 /* A region deleted while held (from shmd_list_flags(SHMD_LIST_DELETED)). Since 0.2. */
 bool shmd_region_is_deleted(const struct shmd_region *region);
 /*
+ * An anonymous region (a memfd_create() made through shmd, see libshmd-preload(8)); its
+ * name is the memfd's own. From shmd_list_flags(SHMD_LIST_ANONYMOUS). Since 0.2.
+ */
+bool shmd_region_is_anonymous(const struct shmd_region *region);
+/*
  * A top-level integer member of the Status reply by its wire name ("deletedRegions",
  * "deletedSize", "unwatchedRegions", "holderOverflows", ...); 0 and false if absent. Since 0.2.
  */
@@ -430,6 +435,11 @@ enum {
 	 * use again. Since 0.2.
 	 */
 	SHMD_LIST_DELETED = 1 << 1,
+	/*
+	 * List the anonymous regions instead (memfd_create() through shmd: libshmd-preload(8)),
+	 * in id order, prefix matching their memfd names; not with SHMD_LIST_DELETED. Since 0.2.
+	 */
+	SHMD_LIST_ANONYMOUS = 1 << 2,
 };
 /* shmd_list() with flags. Since 0.2. */
 int shmd_list_flags(struct shmd_ctx *ctx, const char *prefix, unsigned flags,
