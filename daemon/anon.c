@@ -13,6 +13,7 @@
 #include "anon.h"
 #include "call.h"
 #include "holdtrack.h"
+#include "intern.h"
 #include "log.h"
 #include "macro.h"
 #include "methods-quota.h"
@@ -104,6 +105,7 @@ static struct region *anon_region(struct call *call, char *name, int fd)
 		/* Its seals are the program's to set: none is "foreign", none is logged. */
 		.foreign_logged = ~0u,
 	};
+	r->creator.unit = intern_ref(call->caller.unit); /* region_free() lets go of it */
 	r->created_usec = r->changed_usec = realtime_usec();
 	r->applied_seals = region_seals(r);
 	return r;

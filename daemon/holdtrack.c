@@ -137,7 +137,7 @@ static void on_close(struct holdtrack *h, struct region *r)
 		schedule_recount(h);
 		return;
 	}
-	if (--r->holders == 0 && (r->deleted || r->anonymous))
+	if (--r->holders == 0 && r->kept)
 		free_kept(h, r);
 }
 
@@ -368,7 +368,7 @@ void holdtrack_release(struct server *s, struct region *r)
 		return;
 	}
 	/* Still charged to its owner (quota.h) until its last holder goes. */
-	r->deleted = true;
+	r->deleted = r->kept = true;
 	h->n_deleted++;
 	h->deleted_size += r->size;
 }
@@ -386,6 +386,7 @@ void holdtrack_keep_anonymous(struct server *s, struct region *r)
 		drop(s, r);
 		return;
 	}
+	r->kept = true;
 	h->n_anonymous++;
 }
 
@@ -544,7 +545,7 @@ size_t holdtrack_recount(struct server *s)
 		regions[i]->holders_known = true;
 		regions[i]->holders = 0;
 		known++;
-		if (regions[i]->deleted || regions[i]->anonymous)
+		if (regions[i]->kept)
 			free_kept(h, regions[i]);
 	}
 	log_debug("recounted holders: %zu of %zu regions have none", known, sc.n);

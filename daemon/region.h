@@ -49,6 +49,7 @@ struct region {
 	bool holders_known; /* false: counts as held until a recount */
 	bool deleted;	    /* out of the registry, kept while held */
 	bool anonymous;	    /* never in the registry: a memfd_create() for a client (anon.h) */
+	bool kept; /* in holdtrack's deleted or anonymous set: freed with its last holder */
 	uint64_t last_open_usec;
 	uint64_t last_close_usec;
 	dev_t dev; /* the memfd inode, for the /proc recount */

@@ -262,6 +262,20 @@ static void test_fallback(const char *self)
 	unsetenv("SHMD_PRELOAD_FALLBACK");
 }
 
+/* Churn: the last holder often goes before the daemon is done with the call. */
+static void test_churn(void)
+{
+	bool all = true;
+	for (int i = 0; i < 300 && all; i++) {
+		int fd = memfd_create("pl-churn", MFD_CLOEXEC);
+		all = fd >= 0;
+		if (fd >= 0)
+			close(fd);
+	}
+	ok(all, "300 memfd_create + close");
+	is_int(wait_anonymous(0), 0, "the daemon serves on and holds none of them");
+}
+
 static int child_main(const char *self)
 {
 	socket_path = getenv("SHMD_SOCKET");
@@ -272,6 +286,7 @@ static int child_main(const char *self)
 	test_names();
 	test_sealing();
 	test_lifetime();
+	test_churn();
 	return done_testing();
 }
 
