@@ -2,6 +2,7 @@
 /* memfd_create() through libshmd-preload (SHMD_PRELOAD_MEMFD=1) against the kernel's, flag by flag. */
 
 #include <dlfcn.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <linux/memfd.h>
 #include <stdint.h>
@@ -164,20 +165,25 @@ static void test_names(void)
 	munmap(p, (size_t)page);
 }
 
-/* Status's anonymousRegions of our daemon, or -1. */
-static long long anonymous_regions(void)
+/* A Status member of the daemon at path, or -1. */
+static long long status_of(const char *path, const char *key)
 {
-	struct test_daemon d = { .socket = (char *)socket_path };
+	struct test_daemon d = { .socket = (char *)path };
 	_cleanup_close_ int fd = test_connect(&d);
 	json_object *reply = NULL, *params, *v;
 	long long n = -1;
 
 	if (fd >= 0 && test_call(fd, "io.shmd.Manager.Status", NULL, &reply, NULL, NULL) >= 0 &&
 	    json_object_object_get_ex(reply, "parameters", &params) &&
-	    json_object_object_get_ex(params, "anonymousRegions", &v))
+	    json_object_object_get_ex(params, key, &v))
 		n = json_object_get_int64(v);
 	json_object_put(reply);
 	return n;
+}
+
+static long long anonymous_regions(void)
+{
+	return status_of(socket_path, "anonymousRegions");
 }
 
 /* Poll until the daemon holds want anonymous regions (its last holder's close is an event). */
@@ -276,6 +282,63 @@ static void test_churn(void)
 	is_int(wait_anonymous(0), 0, "the daemon serves on and holds none of them");
 }
 
+/* In child_restart(): the step that failed is the exit status, and said on stderr. */
+#define STEP(n, cond, what)                                                                        \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "restart step %d failed: %s\n", n, what);                  \
+			return n;                                                                  \
+		}                                                                                  \
+	} while (0)
+
+/*
+ * A restart of the daemon (shmd --supervise, its worker killed), run under the preload against
+ * the supervised daemon: anonymous regions are not persisted, so the program's memfd lives on
+ * as the kernel's alone (its data intact), and the new worker neither lists nor charges it;
+ * named regions are restored as before. 0, or the failed step.
+ */
+static int child_restart(void)
+{
+	socket_path = getenv("SHMD_SOCKET");
+	int named = shm_open("/pl-restart-named", O_CREAT | O_EXCL | O_RDWR, 0600);
+	STEP(10, named >= 0, "shm_open makes a named region");
+	close(named);
+	int fd = memfd_create("pl-restart", MFD_ALLOW_SEALING);
+	STEP(1, fd >= 0 && ftruncate(fd, 4096) == 0 && pwrite(fd, "kept", 4, 0) == 4,
+	     "memfd_create through the supervised daemon, written");
+	STEP(2, anonymous_regions() == 1, "the daemon holds it");
+	long long regions = status_of(socket_path, "regions");
+	pid_t worker = (pid_t)status_of(socket_path, "pid");
+	STEP(3, worker > 0 && kill(worker, SIGKILL) == 0, "kill -9 the serving process");
+	long long pid = -1;
+	for (int i = 0; i < 200 && (pid < 0 || pid == worker); i++) {
+		usleep(50000);
+		pid = status_of(socket_path, "pid");
+	}
+	STEP(4, pid > 0 && pid != worker, "a new worker serves");
+	STEP(5, anonymous_regions() == 0, "it does not list or charge the anonymous region");
+	STEP(6, regions == 1 && status_of(socket_path, "regions") == 1, "the named region is back");
+	STEP(11, shm_unlink("/pl-restart-named") == 0, "and can be unlinked");
+	char buf[8] = "";
+	STEP(7,
+	     pread(fd, buf, 4, 0) == 4 && memcmp(buf, "kept", 4) == 0 &&
+		     fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE) == 0,
+	     "the program's memfd is intact and still its own to seal");
+	close(fd);
+	int fd2 = memfd_create("pl-after", 0);
+	STEP(8, fd2 >= 0 && anonymous_regions() == 1, "the new worker makes and holds a new one");
+	close(fd2);
+	STEP(9, wait_anonymous(0) == 0, "until its fd goes");
+	return 0;
+}
+
+static void test_restart(const char *self)
+{
+	is_int(preload_rerun(self, "restart", getenv("PL_SUPERVISED_SOCKET")), 0,
+	       "a daemon restart: the program keeps its memfd, the new daemon neither lists nor "
+	       "charges it, and serves new ones");
+}
+
 static int child_main(const char *self)
 {
 	socket_path = getenv("SHMD_SOCKET");
@@ -287,6 +350,7 @@ static int child_main(const char *self)
 	test_sealing();
 	test_lifetime();
 	test_churn();
+	test_restart(self);
 	return done_testing();
 }
 
@@ -305,6 +369,8 @@ int main(int argc, char **argv)
 		return child_main(argv[0]);
 	if (argc > 1 && strcmp(argv[1], "fallback") == 0)
 		return child_fallback();
+	if (argc > 1 && strcmp(argv[1], "restart") == 0)
+		return child_restart();
 	if (test_under_valgrind()) {
 		printf("1..0 # SKIP the preload runs the program again: not under valgrind\n");
 		return 0;
@@ -312,16 +378,20 @@ int main(int argc, char **argv)
 	if (access(preload_library(), R_OK) < 0)
 		bail_out("%s: %m", preload_library());
 
-	struct test_daemon d;
+	struct test_daemon d, sup;
+	const char *sup_args[] = { "--supervise", NULL };
 	int r = test_daemon_start(&d, NULL);
+	if (r >= 0)
+		r = test_daemon_start(&sup, sup_args);
 	if (r < 0)
 		bail_out("cannot start shmd: %s", strerror(-r));
 	setenv("SHMD_PRELOAD_MEMFD", "1", 1);
+	setenv("PL_SUPERVISED_SOCKET", sup.socket, 1);
 	fflush(stdout);
 	r = preload_rerun(argv[0], "child", d.socket);
-	int stopped = test_daemon_stop(&d);
-	if (r != 0 || stopped != 0) {
-		fprintf(stderr, "child %d, daemon %d\n", r, stopped);
+	int stopped = test_daemon_stop(&d), stopped2 = test_daemon_stop(&sup);
+	if (r != 0 || stopped != 0 || stopped2 != 0) {
+		fprintf(stderr, "child %d, daemons %d %d\n", r, stopped, stopped2);
 		return 1;
 	}
 	return 0;
