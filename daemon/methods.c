@@ -270,15 +270,7 @@ static int method_stat(struct call *call)
 	struct region *r = lookup(call, NULL);
 	if (!r || !footprint)
 		return r ? reply_region(call, r) : -EINVAL;
-	struct text t;
-	text_init(&t);
-	text_lit(&t, "{\"parameters\":{\"region\":");
-	text_region(&t, r, false);
-	text_region_footprint(&t, r);
-	text_lit(&t, "}}");
-	int ret = call_reply_text(call, &t, -1);
-	text_done(&t);
-	return ret;
+	return reply_stat_footprint(call, r);
 }
 
 /*

@@ -2,6 +2,8 @@
 /* Background work: one thread runs slow jobs, their completions run on the event loop. */
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -224,6 +226,9 @@ void worker_fault_hold(struct worker *w, const char *point)
 {
 	if (!w->hold_point || strcmp(w->hold_point, point) != 0)
 		return;
+	_cleanup_free_ char *held = NULL;
+	if (asprintf(&held, "%s.held", w->hold_path) >= 0)
+		safe_close(open(held, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
 	log_debug("fault injection: job held at %s until %s exists", point, w->hold_path);
 	/* Polled, not timed: the test decides when the job goes on by creating the file. */
 	while (access(w->hold_path, F_OK) < 0 && !worker_stopping(w))

@@ -53,7 +53,8 @@ unsigned worker_pending(const struct worker *w);
 
 /*
  * Test builds (--enable-fault-injection): with SHMD_FAULT_HOLD=POINT:PATH in the daemon's
- * environment, a job passing POINT waits until PATH exists (or the worker stops), so a test
- * can hold a job as long as it needs without any timing. Otherwise a no-op.
+ * environment, a job passing POINT creates PATH.held, then waits until PATH exists (or the
+ * worker stops): a test knows the job is running and holds it as long as it needs, without
+ * any timing. Otherwise a no-op.
  */
 void worker_fault_hold(struct worker *w, const char *point);
