@@ -281,12 +281,29 @@ int param_name(struct call *call, const char *key, bool is_prefix, bool required
 	return r;
 }
 
+static void text_region_with(struct text *t, struct region *r, unsigned seals, uint64_t size);
+
 void text_region(struct text *t, struct region *r, bool just_created)
 {
 	/* Just made, with no fd handed out yet: seals and size are what we set. */
 	unsigned seals = just_created ? r->seals : region_seals(r);
-	unsigned foreign = seals & ~r->applied_seals;
 	uint64_t size = just_created ? r->size : region_refresh_size(r);
+
+	text_region_with(t, r, seals, size);
+}
+
+uint64_t text_region_stat(struct text *t, struct region *r)
+{
+	unsigned seals = region_seals(r);
+	uint64_t allocated, size = region_refresh_stat(r, &allocated);
+
+	text_region_with(t, r, seals, size);
+	return allocated;
+}
+
+static void text_region_with(struct text *t, struct region *r, unsigned seals, uint64_t size)
+{
+	unsigned foreign = seals & ~r->applied_seals;
 
 	if (foreign & ~r->foreign_logged) {
 		char buf[128];

@@ -87,5 +87,7 @@ int param_name(struct call *call, const char *key, bool is_prefix, bool required
  * just_created: no one else can have changed them yet.
  */
 void text_region(struct text *t, struct region *r, bool just_created);
+/* The same, read fresh, for a footprint: returns the bytes allocated (UINT64_MAX: unknown). */
+uint64_t text_region_stat(struct text *t, struct region *r);
 /* Send t (a complete message without its NUL) with an optional fd (taken), like call_reply. */
 int call_reply_text(struct call *call, struct text *t, int fd);

@@ -188,7 +188,7 @@ static void stream_end(struct connection *c)
 static void pump(struct connection *c)
 {
 	c->corked = true;
-	while (c->stream.next && c->out_bytes < STREAM_FILL && !c->dead)
+	while (c->stream.next && !c->stream_waiting && c->out_bytes < STREAM_FILL && !c->dead)
 		if (c->stream.next(c, c->stream.state) <= 0)
 			stream_end(c);
 	c->corked = false;
@@ -377,7 +377,7 @@ static void update_events(struct connection *c)
 
 	if (reading(c))
 		ev |= EPOLLIN;
-	if (c->out_head || c->stream.next)
+	if (c->out_head || (c->stream.next && !c->stream_waiting))
 		ev |= EPOLLOUT;
 	if (ev == c->events)
 		return;
@@ -425,7 +425,7 @@ static void on_io(struct connection *c, uint32_t revents)
 	 * A deferred call leaves no event but these (always reported, level-triggered): the
 	 * peer is gone and its reply undeliverable; requests it sent after are dropped with it.
 	 */
-	if (c->pending && (revents & (EPOLLHUP | EPOLLERR)))
+	if ((c->pending || c->stream_waiting) && (revents & (EPOLLHUP | EPOLLERR)))
 		kill_connection(c, "hung up with a call pending");
 	if (revents & EPOLLOUT)
 		flush(c);
@@ -519,6 +519,20 @@ void connection_resume(struct connection *c)
 	c->last_request = now_mono(); /* the idle clock starts at the reply */
 	if (c->in_run)
 		return; /* finished from inside its own handler: run() goes on */
+	run(c);
+	settle(c);
+}
+
+void connection_stream_wait(struct connection *c)
+{
+	c->stream_waiting = true;
+}
+
+void connection_stream_wake(struct connection *c)
+{
+	c->stream_waiting = false;
+	if (c->in_run)
+		return;
 	run(c);
 	settle(c);
 }

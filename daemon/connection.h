@@ -40,6 +40,7 @@ struct connection {
 	struct stream stream;
 	struct call *pending;	/* a deferred call (call.h): nothing more is read until it ends */
 	bool in_run;		/* run() is on the stack: connection_resume() leaves it to it */
+	bool stream_waiting;	/* the stream waits for a worker job (connection_stream_wait()) */
 	uint64_t partial_since; /* CLOCK_MONOTONIC; 0: no partial message pending */
 	uint64_t last_request;
 	uint64_t closing_since;
@@ -86,6 +87,13 @@ size_t connection_pending_fds(const struct connection *c);
  */
 void connection_defer(struct connection *c, struct call *call);
 void connection_resume(struct connection *c);
+
+/*
+ * From a stream's next(): its next reply comes from a worker job; next() is not called again
+ * until connection_stream_wake() (from the job's completion, which may free c).
+ */
+void connection_stream_wait(struct connection *c);
+void connection_stream_wake(struct connection *c);
 
 /* Send what is queued, then close (after a protocol error reply). */
 void connection_close_after_flush(struct connection *c);

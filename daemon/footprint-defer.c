@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "call.h"
 #include "footprint-defer.h"
@@ -17,22 +16,24 @@
 #include "worker.h"
 
 struct fp_job {
-	struct call *call; /* deferred */
 	struct worker *worker;
 	int fd; /* a duplicate of the region's memfd, the job's own */
 	uint64_t size;
-	struct fp_part *parts; /* Ranges: copied, labels too; NULL for Stat */
+	struct fp_part *parts; /* Ranges: copied, labels too; NULL for Stat and List */
 	size_t n_parts;
+	const char *tail; /* Stat and List: after the Region object */
 	int err;
 	struct text t; /* the reply, begun on the loop */
+	/* Who gets the reply: a deferred call, or a List stream (NULL once detached). */
+	struct call *call;
+	void (*owner_done)(void *owner, const struct text *reply);
+	void *owner;
+	const char *what; /* for the log */
 };
 
-bool footprint_large(struct region *r)
+bool footprint_deferrable(uint64_t allocated)
 {
-	struct stat st;
-
-	(void)footprint_has_cachestat(); /* probe on the loop, never first on the worker */
-	return fstat(r->fd, &st) == 0 && (uint64_t)st.st_blocks * 512 > FOOTPRINT_INLINE_MAX;
+	return allocated != UINT64_MAX && allocated > FOOTPRINT_INLINE_MAX;
 }
 
 static void text_part(struct text *t, const struct fp_part *p, const struct footprint *f)
@@ -88,43 +89,48 @@ static void job_run(void *p)
 	worker_fault_hold(j->worker, "footprint");
 	if (j->parts) {
 		j->err = footprint_text_parts(&j->t, j->fd, j->parts, j->n_parts);
-	} else {
-		struct footprint f = { 0 };
-		j->err = footprint_measure(j->fd, 0, j->size, &f);
-		if (j->err >= 0) {
-			text_truncate(&j->t, j->t.len - 1); /* the Region's closing brace */
-			text_lit(&j->t, ",\"footprint\":");
-			text_footprint(&j->t, &f);
-			text_lit(&j->t, "}");
-		}
+		text_lit(&j->t, "}}");
+		return;
 	}
-	text_lit(&j->t, "}}");
+	struct footprint f = { 0 };
+	j->err = footprint_measure(j->fd, 0, j->size, &f);
+	if (j->err >= 0) {
+		text_truncate(&j->t, j->t.len - 1); /* the Region's closing brace */
+		text_lit(&j->t, ",\"footprint\":");
+		text_footprint(&j->t, &f);
+		text_lit(&j->t, "}");
+	}
+	text_add(&j->t, j->tail, strlen(j->tail));
 }
 
 static void job_done(void *p, bool cancelled)
 {
 	struct fp_job *j = p;
 
-	if (cancelled)
-		call_system_error(j->call, "footprint", ECANCELED);
-	else if (j->err < 0 && j->parts)
-		call_system_error(j->call, "footprint", j->err);
-	else {
-		if (j->err < 0)
-			log_warning("%s: cannot measure a footprint: %s", j->call->method->name,
-				    strerror(-j->err));
-		call_reply_text(j->call, &j->t, -1);
+	if (j->err < 0 && !j->parts)
+		log_warning("%s: cannot measure a footprint: %s", j->what, strerror(-j->err));
+	if (j->owner_done) {
+		if (j->owner && !cancelled)
+			j->owner_done(j->owner, &j->t);
+	} else {
+		if (cancelled)
+			call_system_error(j->call, "footprint", ECANCELED);
+		else if (j->err < 0 && j->parts)
+			call_system_error(j->call, "footprint", j->err);
+		else
+			call_reply_text(j->call, &j->t, -1);
+		call_finish(j->call);
 	}
-	call_finish(j->call);
 	job_free(j);
 }
 
-static struct fp_job *job_new(struct call *call, struct region *r, const struct text *t)
+static struct fp_job *job_new(struct server *s, struct region *r, const struct text *t)
 {
 	struct fp_job *j = calloc(1, sizeof(*j));
 
 	if (!j)
 		return NULL;
+	(void)footprint_has_cachestat(); /* probed on the loop, never first on the worker */
 	text_init(&j->t);
 	j->fd = fcntl(r->fd, F_DUPFD_CLOEXEC, 3);
 	text_add(&j->t, t->p, t->len);
@@ -132,8 +138,9 @@ static struct fp_job *job_new(struct call *call, struct region *r, const struct 
 		job_free(j);
 		return NULL;
 	}
-	j->worker = call->server->worker;
+	j->worker = s->worker;
 	j->size = r->size;
+	j->tail = "}}";
 	return j;
 }
 
@@ -146,10 +153,10 @@ static int submit(struct call *call, struct fp_job *j)
 		return -ENOMEM;
 	}
 	j->call = d;
+	j->what = call->method->name;
 	int r = worker_submit(j->worker, job_run, job_done, j);
 	if (r < 0) {
 		/* Not deferred after all: the handler measures inline and replies at once. */
-		j->call = NULL;
 		call_undefer(call, d);
 		job_free(j);
 	}
@@ -158,7 +165,7 @@ static int submit(struct call *call, struct fp_job *j)
 
 int footprint_defer_stat(struct call *call, struct region *r, const struct text *t)
 {
-	struct fp_job *j = job_new(call, r, t);
+	struct fp_job *j = job_new(call->server, r, t);
 
 	return j ? submit(call, j) : -ENOMEM;
 }
@@ -166,13 +173,17 @@ int footprint_defer_stat(struct call *call, struct region *r, const struct text 
 int footprint_defer_parts(struct call *call, struct region *r, const struct text *t,
 			  const struct fp_part *parts, size_t n)
 {
-	struct fp_job *j = job_new(call, r, t);
+	struct fp_job *j = job_new(call->server, r, t);
 
 	if (!j)
 		return -ENOMEM;
 	j->parts = calloc(MAX(n, 1u), sizeof(*parts));
+	if (!j->parts) {
+		job_free(j);
+		return -ENOMEM;
+	}
 	j->n_parts = n;
-	for (size_t i = 0; j->parts && i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		j->parts[i].offset = parts[i].offset;
 		j->parts[i].length = parts[i].length;
 		if (parts[i].label && !(j->parts[i].label = strdup(parts[i].label))) {
@@ -180,9 +191,31 @@ int footprint_defer_parts(struct call *call, struct region *r, const struct text
 			return -ENOMEM;
 		}
 	}
-	if (!j->parts) {
-		job_free(j);
-		return -ENOMEM;
-	}
 	return submit(call, j);
+}
+
+struct fp_job *footprint_defer_list(struct server *s, struct region *r, const struct text *t,
+				    const char *tail,
+				    void (*done)(void *owner, const struct text *reply),
+				    void *owner)
+{
+	struct fp_job *j = job_new(s, r, t);
+
+	if (!j)
+		return NULL;
+	j->tail = tail;
+	j->owner_done = done;
+	j->owner = owner;
+	j->what = "List";
+	if (worker_submit(j->worker, job_run, job_done, j) < 0) {
+		job_free(j);
+		return NULL;
+	}
+	return j;
+}
+
+void footprint_job_detach(struct fp_job *j)
+{
+	if (j)
+		j->owner = NULL;
 }

@@ -254,14 +254,15 @@ static struct fp_part *collect_parts(struct region *r, uint64_t size, size_t *re
 }
 
 /* Ranges with footprint: each part measured, on the worker for a large region. */
-static int reply_parts(struct call *call, struct region *r, struct text *t, uint64_t size)
+static int reply_parts(struct call *call, struct region *r, struct text *t, uint64_t size,
+		       uint64_t allocated)
 {
 	size_t n = 0;
 	_cleanup_free_ struct fp_part *parts = collect_parts(r, size, &n);
 
 	if (!parts)
 		return call_system_error(call, "malloc", ENOMEM);
-	if (footprint_large(r) && footprint_defer_parts(call, r, t, parts, n) == 0)
+	if (footprint_deferrable(allocated) && footprint_defer_parts(call, r, t, parts, n) == 0)
 		return 0;
 	int err = footprint_text_parts(t, r->fd, parts, n);
 	if (err < 0)
@@ -282,7 +283,7 @@ int method_ranges(struct call *call)
 	struct region *r = lookup_need(call, footprint ? NEED_READ : NEED_NOTHING, &name);
 	if (!r)
 		return -EINVAL;
-	uint64_t size = region_refresh_size(r);
+	uint64_t allocated, size = region_refresh_stat(r, &allocated);
 	struct text t;
 
 	text_init(&t);
@@ -290,7 +291,7 @@ int method_ranges(struct call *call)
 	text_uint(&t, size);
 	text_lit(&t, ",\"ranges\":");
 	if (footprint)
-		ret = reply_parts(call, r, &t, size);
+		ret = reply_parts(call, r, &t, size, allocated);
 	else {
 		text_ranges(&t, r);
 		text_lit(&t, "}}");
@@ -307,9 +308,9 @@ int reply_stat_footprint(struct call *call, struct region *r)
 
 	text_init(&t);
 	text_lit(&t, "{\"parameters\":{\"region\":");
-	text_region(&t, r, false);
-	if (!footprint_large(r) || footprint_defer_stat(call, r, &t) < 0) {
-		text_region_footprint(&t, r);
+	uint64_t allocated = text_region_stat(&t, r);
+	if (!footprint_deferrable(allocated) || footprint_defer_stat(call, r, &t) < 0) {
+		text_region_footprint(&t, r, allocated);
 		text_lit(&t, "}}");
 		ret = call_reply_text(call, &t, -1);
 	}
@@ -317,11 +318,16 @@ int reply_stat_footprint(struct call *call, struct region *r)
 	return ret;
 }
 
-void text_region_footprint(struct text *t, struct region *r)
+void text_region_footprint(struct text *t, struct region *r, uint64_t allocated)
 {
 	struct footprint f = { 0 };
-	/* text_region() has just read the size from the kernel. */
-	int err = footprint_measure(r->fd, 0, r->size, &f);
+	int err = 0;
+
+	/* text_region_stat() has just read the size and what is allocated from the kernel. */
+	if (allocated == 0)
+		footprint_none(r->size, &f); /* nothing to measure: no syscall */
+	else
+		err = footprint_measure(r->fd, 0, r->size, &f);
 
 	if (err < 0) {
 		_cleanup_free_ char *name = name_escape(r->name);

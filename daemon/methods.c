@@ -7,6 +7,7 @@
 
 #include "call.h"
 #include "connection.h"
+#include "footprint-defer.h"
 #include "introspect.h"
 #include "log.h"
 #include "methods-quota.h"
@@ -284,11 +285,16 @@ struct list_state {
 	size_t n, pos;
 	uint64_t removals; /* registry->removals when regions[] was taken */
 	bool footprint;	   /* each region with its footprint */
+	/* A large region's footprint is measured on the worker, the stream waiting for it. */
+	struct connection *conn;
+	struct fp_job *job;
+	bool ended; /* the last reply went out from a job */
 };
 
 static void list_state_free(void *p)
 {
 	struct list_state *s = p;
+	footprint_job_detach(s->job);
 	free(s->regions);
 	free(s->ids);
 	free(s);
@@ -308,28 +314,53 @@ static struct region *list_advance(struct server *srv, struct list_state *s)
 	return NULL;
 }
 
+/* A reply finished on the worker: out it goes, and the stream goes on. */
+static void list_job_done(void *userdata, const struct text *reply)
+{
+	struct list_state *s = userdata;
+	struct connection *c = s->conn;
+
+	s->job = NULL;
+	if (reply->oom) {
+		log_warning("List: out of memory, disconnecting pid %d", c->peer.cred.pid);
+		c->dead = true;
+	} else
+		connection_send_text(c, reply->p, reply->len + 1, -1);
+	connection_stream_wake(c);
+}
+
 static int list_next(struct connection *c, void *userdata)
 {
 	struct list_state *s = userdata;
-	struct region *r = list_advance(c->server, s);
+	struct region *r = s->ended ? NULL : list_advance(c->server, s);
+	uint64_t allocated = 0;
 
 	if (!r) {
-		connection_send(c, vl_reply_new(NULL, false), -1);
+		if (!s->ended)
+			connection_send(c, vl_reply_new(NULL, false), -1);
 		return 0;
 	}
 	struct text t;
 
 	text_init(&t);
 	text_lit(&t, "{\"parameters\":{\"region\":");
-	text_region(&t, r, false);
 	if (s->footprint)
-		text_region_footprint(&t, r);
+		allocated = text_region_stat(&t, r);
+	else
+		text_region(&t, r, false);
 	s->pos++;
 	bool last = !list_advance(c->server, s);
-	if (last)
-		text_lit(&t, "}}");
-	else
-		text_lit(&t, "},\"continues\":true}");
+	const char *tail = last ? "}}" : "},\"continues\":true}";
+	if (s->footprint && footprint_deferrable(allocated) &&
+	    (s->job = footprint_defer_list(c->server, r, &t, tail, list_job_done, s))) {
+		s->ended = last;
+		connection_stream_wait(c);
+		text_done(&t);
+		return 1;
+	}
+	if (s->footprint)
+		text_region_footprint(&t, r, allocated);
+	text_add(&t, tail, strlen(tail));
 	if (t.oom) {
 		log_warning("List: out of memory, disconnecting pid %d", c->peer.cred.pid);
 		c->dead = true;
@@ -364,6 +395,7 @@ static int method_list(struct call *call)
 		s->ids[i] = s->regions[i]->id;
 	s->removals = call->server->registry.removals;
 	s->footprint = footprint;
+	s->conn = call->conn;
 	connection_start_stream(call->conn, &(struct stream){ .next = list_next,
 							      .free = list_state_free,
 							      .state = s });

@@ -55,6 +55,14 @@ static void send_call(int conn, const char *method, const char *params)
 		bail_out("send %s: %m", method);
 }
 
+static void send_list(int conn)
+{
+	static const char msg[] = "{\"method\":\"" IFACE
+				  "List\",\"parameters\":{\"footprint\":true},\"more\":true}";
+	if (send_raw(conn, msg, sizeof(msg), NULL, 0) < 0)
+		bail_out("send List: %m");
+}
+
 static json_object *read_reply(int conn, int *ret_fd)
 {
 	json_object *reply = NULL;
@@ -111,6 +119,50 @@ static void check_big_stat(json_object *r, const char *name, const char *what)
 	       "  allocated: every written byte");
 	is_int(jint(r, "parameters.region.footprint.resident"), (long long)BIG,
 	       "  resident: every written byte");
+}
+
+/*
+ * The replies of a List with footprint until the last: names joined by ",", and big's
+ * allocated bytes in *ret_big (-1 if not listed).
+ */
+static bool read_list(int conn, char *names, size_t size, long long *ret_big)
+{
+	*names = '\0';
+	*ret_big = -1;
+	for (int i = 0; i < 100; i++) {
+		_cleanup_json_ json_object *r = read_reply(conn, NULL);
+		const char *name = jstr(r, "parameters.region.name");
+		if (!name)
+			return false;
+		if (*names)
+			strncat(names, ",", size - strlen(names) - 1);
+		strncat(names, name, size - strlen(names) - 1);
+		if (strcmp(name, "big") == 0)
+			*ret_big = jint(r, "parameters.region.footprint.allocated");
+		if (jbool(r, "continues") != 1)
+			return true;
+	}
+	return false;
+}
+
+/* A List with footprint waits for a large region's job in its place, and others are served. */
+static void test_list(int a, int b, bool held)
+{
+	char names[256];
+	long long big;
+
+	send_list(a);
+	if (held) {
+		ok(wait_held(), "List: big's footprint job is held");
+		ok(sync_daemon(b), "List: b is answered while the stream waits");
+		/* "big" sorts first: nothing of the listing may come before it. */
+		ok(nothing_to_read(a), "List: no reply before big's");
+		release();
+	}
+	ok(read_list(a, names, sizeof(names), &big), "List: the stream ends");
+	is_str(names, "big,new,small", "List: every region, in name order");
+	is_int(big, (long long)BIG, "List: big's footprint measured on the worker");
+	ok(sync_daemon(a), "List: the connection serves its next request");
 }
 
 /* A large region's footprint and ranges are right when measured on the worker. */
@@ -225,6 +277,23 @@ static void test_hangup(const struct test_daemon *d, int b)
 	is_int(test_count_fds(d->pid), baseline,
 	       "hangup: the daemon holds no more fds than before");
 	rearm();
+
+	c = itest_connect(d);
+	send_list(c);
+	ok(wait_held(), "hangup: a List waits for big2's job");
+	close(c);
+	ok(wait_connections(b, 1), "hangup: the List's connection is closed while it waits");
+	release();
+	closed = false;
+	for (int i = 0; i < 30000 && !closed; i++) {
+		closed = daemon_memfd_fds(d->pid, "big2") == 1;
+		if (!closed)
+			sleep_ms(1);
+	}
+	ok(closed, "hangup: the List job's duplicate is closed after it completes");
+	ok(sync_daemon(b), "hangup: the daemon still answers after the List job");
+	is_int(test_count_fds(d->pid), baseline, "hangup: no fd left behind by the List");
+	rearm();
 }
 
 /* A pending call is not idleness; after its reply the idle clock runs again. */
@@ -279,10 +348,13 @@ int main(void)
 	if (hold) {
 		test_no_stall(a, b);
 		test_pipelined(a, b);
+		test_list(a, b, true);
+		rearm();
 	} else
 		skip(1, "needs configure --enable-fault-injection: hold a footprint job");
 	release(); /* unheld from here on */
 	test_figures(a);
+	test_list(a, b, false);
 	rearm();
 	if (hold) {
 		test_delete_meanwhile(&d, a, b);
