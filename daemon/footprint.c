@@ -178,6 +178,13 @@ int footprint_measure(int fd, uint64_t offset, uint64_t length, struct footprint
 	return 0;
 }
 
+void footprint_none(uint64_t size, struct footprint *f)
+{
+	footprint_probe();
+	f->size += size;
+	f->huge_known = probe.huge_off;
+}
+
 static void add_sat(uint64_t *a, uint64_t b)
 {
 	*a = b > (uint64_t)INT64_MAX - MIN(*a, (uint64_t)INT64_MAX) ? (uint64_t)INT64_MAX : *a + b;

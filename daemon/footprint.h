@@ -30,6 +30,12 @@ struct footprint {
  */
 int footprint_measure(int fd, uint64_t offset, uint64_t length, struct footprint *f);
 
+/*
+ * The footprint of a span of size bytes of a memfd with nothing allocated (st_blocks 0: no
+ * page in memory or in swap), without a syscall: what footprint_measure() would add.
+ */
+void footprint_none(uint64_t size, struct footprint *f);
+
 /* *sum += part, saturating at INT64_MAX (the wire's integers are signed). */
 void footprint_add(struct footprint *sum, const struct footprint *part);
 

@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include <stdint.h>
 #include <json-c/json.h>
 
 struct call;
@@ -22,9 +23,12 @@ int method_holders(struct call *call);
 /* Inside text_region(): ",\"ranges\":[...]" when the region has any. */
 void text_region_ranges(struct text *t, const struct region *r);
 /*
- * After text_region(): put "footprint" inside the Region object just written (its closing
- * brace is the text's last byte). Measuring failures are logged and leave it out.
+ * After text_region_stat() (allocated: what it returned): put "footprint" inside the Region
+ * object just written (its closing brace is the text's last byte), measured on the loop.
+ * Measuring failures are logged and leave it out.
  */
-void text_region_footprint(struct text *t, struct region *r);
+void text_region_footprint(struct text *t, struct region *r, uint64_t allocated);
+/* Stat with footprint true: the Region with its footprint, measured on the worker if large. */
+int reply_stat_footprint(struct call *call, struct region *r);
 /* Status with footprint true: add the footprint of every region together to params. */
 void status_add_footprint(struct registry *reg, json_object *params);

@@ -9,6 +9,7 @@
 #include "connection.h"
 #include "anon.h"
 #include "holdtrack.h"
+#include "footprint-defer.h"
 #include "introspect.h"
 #include "log.h"
 #include "methods-quota.h"
@@ -51,7 +52,7 @@ static int handout(struct call *call, struct region *r, bool writable, int *ret)
 {
 	uint64_t excess, max;
 	/* Replies already wait: this fd would wait too, and count as one in flight. */
-	const char *limit = call->conn->out_head ?
+	const char *limit = call->conn && call->conn->out_head ?
 				    limits_check_pending_fds(call->server,
 							     call->conn->peer.cred.uid, 1, &excess,
 							     &max) :
@@ -265,15 +266,7 @@ static int method_stat(struct call *call)
 	holdtrack_sync(call->server); /* the counts as of now */
 	if (!footprint)
 		return reply_region(call, r);
-	struct text t;
-	text_init(&t);
-	text_lit(&t, "{\"parameters\":{\"region\":");
-	text_region(&t, r, false);
-	text_region_footprint(&t, r);
-	text_lit(&t, "}}");
-	int ret = call_reply_text(call, &t, -1);
-	text_done(&t);
-	return ret;
+	return reply_stat_footprint(call, r);
 }
 
 /*
@@ -289,11 +282,16 @@ struct list_state {
 	bool footprint;	   /* each region with its footprint */
 	bool deleted;	   /* deleted regions still held (holdtrack.h): frees, not removals */
 	bool anonymous;	   /* anonymous regions (anon.h): likewise */
+	/* A large region's footprint is measured on the worker, the stream waiting for it. */
+	struct connection *conn;
+	struct fp_job *job;
+	bool ended; /* the last reply went out from a job */
 };
 
 static void list_state_free(void *p)
 {
 	struct list_state *s = p;
+	footprint_job_detach(s->job);
 	free(s->regions);
 	free(s->ids);
 	free(s);
@@ -317,28 +315,53 @@ static struct region *list_advance(struct server *srv, struct list_state *s)
 	return NULL;
 }
 
+/* A reply finished on the worker: out it goes, and the stream goes on. */
+static void list_job_done(void *userdata, const struct text *reply)
+{
+	struct list_state *s = userdata;
+	struct connection *c = s->conn;
+
+	s->job = NULL;
+	if (reply->oom) {
+		log_warning("List: out of memory, disconnecting pid %d", c->peer.cred.pid);
+		c->dead = true;
+	} else
+		connection_send_text(c, reply->p, reply->len + 1, -1);
+	connection_stream_wake(c);
+}
+
 static int list_next(struct connection *c, void *userdata)
 {
 	struct list_state *s = userdata;
-	struct region *r = list_advance(c->server, s);
+	struct region *r = s->ended ? NULL : list_advance(c->server, s);
+	uint64_t allocated = 0;
 
 	if (!r) {
-		connection_send(c, vl_reply_new(NULL, false), -1);
+		if (!s->ended)
+			connection_send(c, vl_reply_new(NULL, false), -1);
 		return 0;
 	}
 	struct text t;
 
 	text_init(&t);
 	text_lit(&t, "{\"parameters\":{\"region\":");
-	text_region(&t, r, false);
 	if (s->footprint)
-		text_region_footprint(&t, r);
+		allocated = text_region_stat(&t, r);
+	else
+		text_region(&t, r, false);
 	s->pos++;
 	bool last = !list_advance(c->server, s);
-	if (last)
-		text_lit(&t, "}}");
-	else
-		text_lit(&t, "},\"continues\":true}");
+	const char *tail = last ? "}}" : "},\"continues\":true}";
+	if (s->footprint && footprint_deferrable(allocated) &&
+	    (s->job = footprint_defer_list(c->server, r, &t, tail, list_job_done, s))) {
+		s->ended = last;
+		connection_stream_wait(c);
+		text_done(&t);
+		return 1;
+	}
+	if (s->footprint)
+		text_region_footprint(&t, r, allocated);
+	text_add(&t, tail, strlen(tail));
 	if (t.oom) {
 		log_warning("List: out of memory, disconnecting pid %d", c->peer.cred.pid);
 		c->dead = true;
@@ -385,6 +408,7 @@ static int method_list(struct call *call)
 	s->removals = deleted || anonymous ? call->server->holdtrack.frees :
 					     call->server->registry.removals;
 	s->footprint = footprint;
+	s->conn = call->conn;
 	connection_start_stream(call->conn, &(struct stream){ .next = list_next,
 							      .free = list_state_free,
 							      .state = s });
@@ -764,5 +788,6 @@ void methods_dispatch(struct connection *c, json_object *msg, int *fds, size_t n
 	}
 	peer_caller(&c->peer, &c->reader, server_admin_gid(c->server), &call.caller);
 	call_run(&call, msg, fds, n_fds, dropped);
-	call_audit(&call);
+	if (!call.deferred) /* else call_finish() audits it */
+		call_audit(&call);
 }

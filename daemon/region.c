@@ -227,6 +227,17 @@ unsigned region_seals(struct region *r)
 	return s >= 0 ? (unsigned)s : r->seals | r->applied_seals;
 }
 
+static void take_size(struct region *r, const struct stat *st)
+{
+	if ((uint64_t)st->st_size == r->size)
+		return;
+	/* A read-write holder shrank it (ftruncate): ranges past the end are cut. */
+	if ((uint64_t)st->st_size < r->size)
+		ranges_clip(r, (uint64_t)st->st_size);
+	r->size = (uint64_t)st->st_size;
+	r->changed_usec = now_usec();
+}
+
 uint64_t region_refresh_size(struct region *r)
 {
 	struct stat st;
@@ -234,13 +245,22 @@ uint64_t region_refresh_size(struct region *r)
 	/* Sealed against growing and shrinking (seals stay): the size cannot have changed. */
 	if ((r->seals & (F_SEAL_GROW | F_SEAL_SHRINK)) == (F_SEAL_GROW | F_SEAL_SHRINK))
 		return r->size;
-	if (fstat(r->fd, &st) == 0 && (uint64_t)st.st_size != r->size) {
-		/* A read-write holder shrank it (ftruncate): ranges past the end are cut. */
-		if ((uint64_t)st.st_size < r->size)
-			ranges_clip(r, (uint64_t)st.st_size);
-		r->size = (uint64_t)st.st_size;
-		r->changed_usec = now_usec();
+	if (fstat(r->fd, &st) == 0)
+		take_size(r, &st);
+	return r->size;
+}
+
+uint64_t region_refresh_stat(struct region *r, uint64_t *ret_allocated)
+{
+	struct stat st;
+
+	if (fstat(r->fd, &st) < 0) {
+		*ret_allocated = UINT64_MAX;
+		return r->size;
 	}
+	take_size(r, &st);
+	/* shmem counts every page it holds, in memory or in swap, in i_blocks. */
+	*ret_allocated = (uint64_t)st.st_blocks * 512;
 	return r->size;
 }
 

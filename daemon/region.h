@@ -96,6 +96,8 @@ unsigned region_seals(struct region *r);
  * seals last read forbid both growing and shrinking.
  */
 uint64_t region_refresh_size(struct region *r);
+/* The same with one fstat() always, and the bytes allocated (UINT64_MAX: unknown). */
+uint64_t region_refresh_stat(struct region *r, uint64_t *ret_allocated);
 
 /* -EPERM when sealed. */
 int region_resize(struct region *r, uint64_t size);

@@ -14,6 +14,7 @@
 
 struct config;
 struct connection;
+struct worker;
 
 #define SERVER_MAX_LISTENERS 8
 
@@ -42,6 +43,8 @@ struct server {
 	struct quota quota;	    /* limits and charges per user, group and unit; name prefixes */
 	struct state state;	    /* persistence through the fd store (state.h) */
 	struct holdtrack holdtrack; /* holder counts, deleted regions still held (holdtrack.h) */
+	/* Slow jobs off the event loop (worker.h). */
+	struct worker *worker;
 };
 
 int server_init(struct server *s, sd_event *event, const struct config *config);

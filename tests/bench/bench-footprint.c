@@ -3,11 +3,15 @@
  * What footprint costs: Stat with footprint of 1 GiB and 64 GiB sparse regions, a fully
  * written 1 GiB one and a 1 GiB one with every other page written (the SEEK_DATA worst
  * case), against the kernel work alone in this process (one cachestat(2) on the same
- * memfd) and against a plain Stat; Ranges with 1024 named ranges; a Holders scan of /proc.
+ * memfd) and against a plain Stat; Ranges with 1024 named ranges; a Holders scan of /proc;
+ * and how long each footprint holds the daemon's event loop (its thread's CPU time: the
+ * measurement itself runs on the worker thread since issue 13).
  */
 
 #include <fcntl.h>
 #include <math.h>
+#include <dirent.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -110,6 +114,74 @@ static void time_runs(struct shmd_ctx *ctx, const struct fp_case *c, int fd)
 	bench_pair(label, extra, bench_figure(kname, "us"), NAN, false);
 }
 
+/* CPU time (ns) a thread of pid has run, from its schedstat; -1 if unreadable. */
+static double thread_cpu_ns(pid_t pid, pid_t tid)
+{
+	char path[64];
+	double ns = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", (int)pid, (int)tid);
+	FILE *f = fopen(path, "re");
+	if (f && fscanf(f, "%lf", &ns) != 1)
+		ns = -1;
+	if (f)
+		fclose(f);
+	return ns;
+}
+
+/* The daemon's other thread (its worker), or -1. */
+static pid_t worker_tid(pid_t pid)
+{
+	char path[64];
+	pid_t tid = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	DIR *d = opendir(path);
+	for (struct dirent *de; d && (de = readdir(d));)
+		if (de->d_name[0] != '.' && atoi(de->d_name) != pid)
+			tid = atoi(de->d_name);
+	if (d)
+		closedir(d);
+	return tid;
+}
+
+/*
+ * How long each Stat+footprint of 1 GiB written holds the event loop: the CPU time of the
+ * daemon's loop thread (schedstat, ns) per call, beside its worker thread's: all of the
+ * kernel's ~2-4 ms would be the loop's if it measured there.
+ */
+static void loop_cpu_figures(const struct bench_env *e, struct shmd_ctx *ctx)
+{
+	struct bench_figure *loop = bench_figure(
+		"loop blocked: event-loop thread CPU per Stat+footprint of 1 GiB written", "us");
+	struct bench_figure *work = bench_figure(
+		"footprint on the worker: worker thread CPU per Stat+footprint of 1 GiB written",
+		"us");
+	pid_t pid = e->shmd_pid;
+
+	for (int run = 0; run < bench_cfg.runs; run++) {
+		double l0 = thread_cpu_ns(pid, pid), w0 = -1, l1, w1;
+		pid_t tid = worker_tid(pid); /* it exists after the first deferred footprint */
+		w0 = tid > 0 ? thread_cpu_ns(pid, tid) : -1;
+		for (int i = 0; i < STATS_PER_RUN; i++) {
+			struct shmd_region *r = NULL;
+			int err = shmd_stat_footprint(ctx, "bench/fp/1g-full", &r);
+			shmd_region_unref(r);
+			if (err < 0)
+				return bench_fail("Stat", err);
+		}
+		l1 = thread_cpu_ns(pid, pid);
+		w1 = tid > 0 ? thread_cpu_ns(pid, tid) : -1;
+		if (l0 < 0 || l1 < 0)
+			return bench_note("loop blocked: SKIPPED: no schedstat for the daemon");
+		bench_add(loop, (l1 - l0) / 1e3 / STATS_PER_RUN);
+		if (w0 >= 0 && w1 >= 0)
+			bench_add(work, (w1 - w0) / 1e3 / STATS_PER_RUN);
+	}
+	bench_print(loop);
+	bench_print(work);
+}
+
 static void ranges_figure(struct shmd_ctx *ctx)
 {
 	struct bench_figure *f =
@@ -170,6 +242,7 @@ void bench_footprint(const struct bench_env *e)
 	}
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++)
 		time_runs(ctx, &cases[i], fds[i]);
+	loop_cpu_figures(e, ctx);
 	ranges_figure(ctx);
 	holders_figure(ctx);
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
