@@ -298,3 +298,13 @@ int call_reply_text(struct call *call, struct text *t, int fd)
 	connection_send_text(call->conn, t->p, t->len + 1, fd);
 	return 0;
 }
+
+int call_reply_text_lent(struct call *call, struct text *t, int fd)
+{
+	if (call->oneway)
+		return 0;
+	if (t->oom)
+		return call_system_error(call, "malloc", ENOMEM);
+	connection_send_text_lent(call->conn, t->p, t->len + 1, fd);
+	return 0;
+}

@@ -63,3 +63,5 @@ int param_name(struct call *call, const char *key, bool is_prefix, bool required
 void text_region(struct text *t, struct region *r, bool just_created);
 /* Send t (a complete message without its NUL) with an optional fd (taken), like call_reply. */
 int call_reply_text(struct call *call, struct text *t, int fd);
+/* The same with fd lent (connection_send_text_lent()): the caller keeps it. */
+int call_reply_text_lent(struct call *call, struct text *t, int fd);

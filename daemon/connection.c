@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* One client connection: its reader, output queue, streamed reply and timers. */
 
+#include <fcntl.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -169,6 +170,36 @@ int connection_send_text(struct connection *c, const char *data, size_t len, int
 		return 0;
 	/* The fd went with the first byte if any byte went. */
 	return queue_append(c, data + n, len - (size_t)n, n > 0 ? -1 : TAKE_FD(owned));
+}
+
+int connection_send_text_lent(struct connection *c, const char *data, size_t len, int fd)
+{
+	ssize_t n = 0;
+
+	if (c->dead)
+		return -ECONNRESET;
+	if (!c->out_head && !c->corked) {
+		/* sendmsg() takes its own reference to the file: fd stays the caller's. */
+		n = vl_sendmsg(c->fd, data, len, &fd, 1, true);
+		if (n == -EAGAIN || n == -EINTR)
+			n = 0;
+		else if (n < 0) {
+			kill_connection(c, "send failed");
+			return (int)n;
+		}
+		if ((size_t)n == len)
+			return 0;
+		if (n > 0)
+			return queue_append(c, data + n, len - (size_t)n, -1);
+	}
+	/* Queued: the queue owns what it holds, so it gets a duplicate. */
+	int dup = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (dup < 0) {
+		int r = negative_errno();
+		kill_connection(c, "cannot duplicate a descriptor for a queued reply");
+		return r;
+	}
+	return queue_append(c, data, len, dup);
 }
 
 void connection_start_stream(struct connection *c, const struct stream *s)

@@ -69,6 +69,12 @@ int connection_send(struct connection *c, json_object *msg, int fd);
 /* The same for a message already serialised (len includes its NUL terminator). */
 int connection_send_text(struct connection *c, const char *data, size_t len, int fd);
 
+/*
+ * The same with fd lent, not taken: sent as it is when the reply goes out at once (the
+ * common case: no fcntl(F_DUPFD) and close() per reply), duplicated only when queued.
+ */
+int connection_send_text_lent(struct connection *c, const char *data, size_t len, int fd);
+
 /* Start streaming replies; the connection reads no further requests until it ends. */
 void connection_start_stream(struct connection *c, const struct stream *s);
 

@@ -72,33 +72,40 @@ static int handout(struct call *call, struct region *r, bool writable, int *ret)
  * "fileDescriptor": 0 when fd >= 0 (taken). Without the region when the caller said
  * "withRegion": false: then neither size nor seals are read for it.
  */
-static int reply_with_fd(struct call *call, struct region *r, int fd, int created, bool with_region)
+static void reply_text(struct text *t, struct region *r, bool with_fd, int created,
+		       bool with_region)
 {
 	bool more = false; /* a member precedes: the next one needs a comma */
-	struct text t;
 
-	text_init(&t);
-	text_lit(&t, "{\"parameters\":{");
+	text_lit(t, "{\"parameters\":{");
 	if (with_region) {
-		text_lit(&t, "\"region\":");
-		text_region(&t, r, created > 0);
+		text_lit(t, "\"region\":");
+		text_region(t, r, created > 0);
 		more = true;
 	}
 	if (created >= 0) {
 		if (more)
-			text_lit(&t, ",");
+			text_lit(t, ",");
 		if (created)
-			text_lit(&t, "\"created\":true");
+			text_lit(t, "\"created\":true");
 		else
-			text_lit(&t, "\"created\":false");
+			text_lit(t, "\"created\":false");
 		more = true;
 	}
-	if (fd >= 0) {
+	if (with_fd) {
 		if (more)
-			text_lit(&t, ",");
-		text_lit(&t, "\"fileDescriptor\":0");
+			text_lit(t, ",");
+		text_lit(t, "\"fileDescriptor\":0");
 	}
-	text_lit(&t, "}}");
+	text_lit(t, "}}");
+}
+
+static int reply_with_fd(struct call *call, struct region *r, int fd, int created, bool with_region)
+{
+	struct text t;
+
+	text_init(&t);
+	reply_text(&t, r, fd >= 0, created, with_region);
 	int ret = call_reply_text(call, &t, fd);
 	text_done(&t);
 	return ret;
@@ -147,17 +154,20 @@ static void created_rw(struct region *r)
 }
 
 /*
- * The creator gets the access it asked for, whatever the mode (as with O_CREAT).
- * Read-write: the memfd's own first description, and the daemon re-opens one for itself
- * after the reply is out, off the creator's wait (created_rw()). 0 or replied error.
+ * The reply to a read-write Create: the memfd's own first description, lent (sent without
+ * a duplicate of our fd when the reply goes out at once), and the daemon re-opens one for
+ * itself after the reply is out, off the creator's wait (created_rw()).
  */
-static int creator_fd(struct call *call, struct region *r, int access, int *ret)
+static int reply_created_rw(struct call *call, struct region *r, bool with_region)
 {
-	if (access == 1)
-		return handout(call, r, false, ret);
-	quota_writable(&call->server->quota, r);
-	*ret = fcntl(r->fd, F_DUPFD_CLOEXEC, 3);
-	return *ret >= 0 ? 0 : create_error(call, "dup", negative_errno());
+	struct text t;
+
+	text_init(&t);
+	reply_text(&t, r, true, true, with_region);
+	int ret = call_reply_text_lent(call, &t, r->fd);
+	text_done(&t);
+	created_rw(r);
+	return ret;
 }
 
 static int method_create(struct call *call)
@@ -214,7 +224,8 @@ static int method_create(struct call *call)
 		region_free(reg);
 		return -EINVAL;
 	}
-	if (access && creator_fd(call, reg, access, &fd) < 0) {
+	/* The creator gets the access it asked for, whatever the mode (as with O_CREAT). */
+	if (access == 1 && handout(call, reg, false, &fd) < 0) {
 		region_free(reg);
 		return -EINVAL;
 	}
@@ -230,10 +241,11 @@ static int method_create(struct call *call)
 		return call_system_error(call, "registry", r);
 	}
 	quota_charge(&call->server->quota, reg);
-	r = reply_with_fd(call, reg, fd, true, with_region);
-	if (access == 2)
-		created_rw(reg);
-	return r;
+	if (access == 2) {
+		quota_writable(&call->server->quota, reg);
+		return reply_created_rw(call, reg, with_region);
+	}
+	return reply_with_fd(call, reg, fd, true, with_region);
 }
 
 static int method_open(struct call *call)
