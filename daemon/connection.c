@@ -466,9 +466,11 @@ static int on_connections(sd_event_source *source, int fd, uint32_t revents, voi
 	}
 	s->batch = ev;
 	s->batch_n = n;
+	log_batch_begin(); /* their audit lines: one write() */
 	for (int i = 0; i < n; i++)
 		if (ev[i].data.ptr) /* NULL: freed while an earlier one was served */
 			on_io(ev[i].data.ptr, ev[i].events);
+	log_batch_end();
 	s->batch = NULL;
 	s->batch_n = 0;
 	return 0;
