@@ -148,24 +148,34 @@ int connection_send(struct connection *c, json_object *msg, int fd)
 	return connection_send_text(c, data, len, TAKE_FD(owned));
 }
 
+/*
+ * Fast path: one sendmsg() of a reply with fd (-1: none) when nothing is queued. Bytes sent
+ * (the fd went with the first one), or -errno: -ECONNRESET when the connection died.
+ */
+static ssize_t send_now(struct connection *c, const char *data, size_t len, int fd)
+{
+	ssize_t n;
+
+	if (c->out_head || c->corked)
+		return 0;
+	n = vl_sendmsg(c->fd, data, len, fd >= 0 ? &fd : NULL, fd >= 0, true);
+	if (n == -EAGAIN || n == -EINTR)
+		return 0;
+	if (n < 0)
+		kill_connection(c, "send failed");
+	return n;
+}
+
 int connection_send_text(struct connection *c, const char *data, size_t len, int fd)
 {
 	_cleanup_close_ int owned = fd;
-	ssize_t n = 0;
+	ssize_t n;
 
 	if (c->dead)
 		return -ECONNRESET;
-	if (c->out_head || c->corked)
-		return queue_append(c, data, len, TAKE_FD(owned));
-
-	/* Fast path: one sendmsg() per reply. */
-	n = vl_sendmsg(c->fd, data, len, owned >= 0 ? &owned : NULL, owned >= 0, true);
-	if (n == -EAGAIN || n == -EINTR)
-		n = 0;
-	else if (n < 0) {
-		kill_connection(c, "send failed");
+	n = send_now(c, data, len, owned);
+	if (n < 0)
 		return (int)n;
-	}
 	if ((size_t)n == len)
 		return 0;
 	/* The fd went with the first byte if any byte went. */
@@ -174,26 +184,21 @@ int connection_send_text(struct connection *c, const char *data, size_t len, int
 
 int connection_send_text_lent(struct connection *c, const char *data, size_t len, int fd)
 {
-	ssize_t n = 0;
+	ssize_t n;
+	int dup;
 
 	if (c->dead)
 		return -ECONNRESET;
-	if (!c->out_head && !c->corked) {
-		/* sendmsg() takes its own reference to the file: fd stays the caller's. */
-		n = vl_sendmsg(c->fd, data, len, &fd, 1, true);
-		if (n == -EAGAIN || n == -EINTR)
-			n = 0;
-		else if (n < 0) {
-			kill_connection(c, "send failed");
-			return (int)n;
-		}
-		if ((size_t)n == len)
-			return 0;
-		if (n > 0)
-			return queue_append(c, data + n, len - (size_t)n, -1);
-	}
+	/* sendmsg() takes its own reference to the file: fd stays the caller's. */
+	n = send_now(c, data, len, fd);
+	if (n < 0)
+		return (int)n;
+	if ((size_t)n == len)
+		return 0;
+	if (n > 0)
+		return queue_append(c, data + n, len - (size_t)n, -1);
 	/* Queued: the queue owns what it holds, so it gets a duplicate. */
-	int dup = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	dup = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (dup < 0) {
 		int r = negative_errno();
 		kill_connection(c, "cannot duplicate a descriptor for a queued reply");
