@@ -132,19 +132,8 @@ int cmd_stat(struct shmctl *s, int argc, char *argv[])
 	_cleanup_region_ struct shmd_region *region = NULL;
 	int r;
 
-	r = parse_global_only(s, argc, argv);
+	r = shmctl_begin(s, &argc, &argv, 1);
 	if (r != SHMCTL_OPT_CONTINUE)
-		return r;
-	argc -= optind;
-	argv += optind;
-	r = expect_args(s, argc, 1);
-	if (!r)
-		r = parse_name(argv[0], false);
-	if (r)
-		return r;
-
-	r = shmctl_connect(s);
-	if (r)
 		return r;
 	r = shmd_stat_footprint(s->ctx, argv[0], &region);
 	if (r < 0)

@@ -242,17 +242,11 @@ static int changed(struct shmctl *s, const char *name)
 int cmd_label(struct shmctl *s, int argc, char *argv[])
 {
 	uint64_t off, len;
-	int r = parse_global_only(s, argc, argv);
+	int r = shmctl_name_args(s, &argc, &argv, 4);
 
 	if (r != SHMCTL_OPT_CONTINUE)
 		return r;
-	argc -= optind;
-	argv += optind;
-	r = expect_args(s, argc, 4);
-	if (!r)
-		r = parse_name(argv[0], false);
-	if (!r)
-		r = parse_span(argv[1], argv[2], &off, &len);
+	r = parse_span(argv[1], argv[2], &off, &len);
 	if (r)
 		return r;
 	r = shmctl_connect(s);
@@ -305,19 +299,9 @@ int cmd_unlabel(struct shmctl *s, int argc, char *argv[])
 
 int cmd_relabel(struct shmctl *s, int argc, char *argv[])
 {
-	int r = parse_global_only(s, argc, argv);
+	int r = shmctl_begin(s, &argc, &argv, 3);
 
 	if (r != SHMCTL_OPT_CONTINUE)
-		return r;
-	argc -= optind;
-	argv += optind;
-	r = expect_args(s, argc, 3);
-	if (!r)
-		r = parse_name(argv[0], false);
-	if (r)
-		return r;
-	r = shmctl_connect(s);
-	if (r)
 		return r;
 	r = shmd_rename_label(s->ctx, argv[0], argv[1], argv[2]);
 	if (r < 0)

@@ -54,6 +54,28 @@ int parse_global_only(struct shmctl *s, int argc, char *argv[])
 	return SHMCTL_OPT_CONTINUE;
 }
 
+int shmctl_name_args(struct shmctl *s, int *argc, char ***argv, int n)
+{
+	int r = parse_global_only(s, *argc, *argv);
+
+	if (r != SHMCTL_OPT_CONTINUE)
+		return r;
+	*argc -= optind;
+	*argv += optind;
+	r = expect_name_args(s, *argc, *argv, n);
+	return r ? r : SHMCTL_OPT_CONTINUE;
+}
+
+int shmctl_begin(struct shmctl *s, int *argc, char ***argv, int n)
+{
+	int r = shmctl_name_args(s, argc, argv, n);
+
+	if (r != SHMCTL_OPT_CONTINUE)
+		return r;
+	r = shmctl_connect(s);
+	return r ? r : SHMCTL_OPT_CONTINUE;
+}
+
 /* Like ipcmk(1): say what was made (or found, with --open-existing), one line. */
 static int print_created(const struct shmctl *s, const struct shmd_region *region, bool created)
 {

@@ -222,19 +222,9 @@ static int print_holders(struct shmctl *s, const struct shmd_holders *h)
 int cmd_who(struct shmctl *s, int argc, char *argv[])
 {
 	_cleanup_(holdersp) struct shmd_holders *h = NULL;
-	int r = parse_global_only(s, argc, argv);
+	int r = shmctl_begin(s, &argc, &argv, 1);
 
 	if (r != SHMCTL_OPT_CONTINUE)
-		return r;
-	argc -= optind;
-	argv += optind;
-	r = expect_args(s, argc, 1);
-	if (!r)
-		r = parse_name(argv[0], false);
-	if (r)
-		return r;
-	r = shmctl_connect(s);
-	if (r)
 		return r;
 	r = shmd_holders(s->ctx, argv[0], &h);
 	if (r < 0)

@@ -119,6 +119,14 @@ int negative_operands_last(int *argc, char ***argv, const char *shortopts,
 int expect_args(const struct shmctl *s, int argc, int n);
 /* Parse only the global options: SHMCTL_OPT_CONTINUE, or an exit status. */
 int parse_global_only(struct shmctl *s, int argc, char *argv[]);
+/*
+ * The start of a command without options of its own whose first of n arguments is a region
+ * name: the global options, the argument count, the name. SHMCTL_OPT_CONTINUE with *argc
+ * and *argv past the options, or an exit status (a usage error comes before connecting).
+ */
+int shmctl_name_args(struct shmctl *s, int *argc, char ***argv, int n);
+/* The same, then shmctl_connect(). */
+int shmctl_begin(struct shmctl *s, int *argc, char ***argv, int n);
 
 static inline void shmd_region_unrefp(struct shmd_region **r)
 {

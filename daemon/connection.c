@@ -148,24 +148,34 @@ int connection_send(struct connection *c, json_object *msg, int fd)
 	return connection_send_text(c, data, len, TAKE_FD(owned));
 }
 
+/*
+ * Fast path: one sendmsg() of a reply with fd (-1: none) when nothing is queued. Bytes sent
+ * (the fd went with the first one), or -errno: -ECONNRESET when the connection died.
+ */
+static ssize_t send_now(struct connection *c, const char *data, size_t len, int fd)
+{
+	ssize_t n;
+
+	if (c->out_head || c->corked)
+		return 0;
+	n = vl_sendmsg(c->fd, data, len, fd >= 0 ? &fd : NULL, fd >= 0, true);
+	if (n == -EAGAIN || n == -EINTR)
+		return 0;
+	if (n < 0)
+		kill_connection(c, "send failed");
+	return n;
+}
+
 int connection_send_text(struct connection *c, const char *data, size_t len, int fd)
 {
 	_cleanup_close_ int owned = fd;
-	ssize_t n = 0;
+	ssize_t n;
 
 	if (c->dead)
 		return -ECONNRESET;
-	if (c->out_head || c->corked)
-		return queue_append(c, data, len, TAKE_FD(owned));
-
-	/* Fast path: one sendmsg() per reply. */
-	n = vl_sendmsg(c->fd, data, len, owned >= 0 ? &owned : NULL, owned >= 0, true);
-	if (n == -EAGAIN || n == -EINTR)
-		n = 0;
-	else if (n < 0) {
-		kill_connection(c, "send failed");
+	n = send_now(c, data, len, owned);
+	if (n < 0)
 		return (int)n;
-	}
 	if ((size_t)n == len)
 		return 0;
 	/* The fd went with the first byte if any byte went. */
@@ -451,9 +461,11 @@ static int on_connections(sd_event_source *source, int fd, uint32_t revents, voi
 	}
 	s->batch = ev;
 	s->batch_n = n;
+	log_batch_begin(); /* their audit lines: one write() */
 	for (int i = 0; i < n; i++)
 		if (ev[i].data.ptr) /* NULL: freed while an earlier one was served */
 			on_io(ev[i].data.ptr, ev[i].events);
+	log_batch_end();
 	s->batch = NULL;
 	s->batch_n = 0;
 	return 0;

@@ -32,6 +32,13 @@ bool log_to_journal(void);
  * ("KEY=value", n of them); to the console, the message alone on one line.
  */
 void log_record(int prio, const char *message, char *const *fields, size_t n);
+/*
+ * Between these, console records (log_record()) are gathered and written at once by
+ * log_batch_end(); any other message writes them first, so the order stays. The journal
+ * gets each record at once.
+ */
+void log_batch_begin(void);
+void log_batch_end(void);
 
 #define log_err(...) log_msg(LOG_ERR, __VA_ARGS__)
 #define log_warning(...) log_msg(LOG_WARNING, __VA_ARGS__)

@@ -77,33 +77,40 @@ static int handout(struct call *call, struct region *r, bool writable, int *ret)
  * "fileDescriptor": 0 when fd >= 0 (taken). Without the region when the caller said
  * "withRegion": false: then neither size nor seals are read for it.
  */
-static int reply_with_fd(struct call *call, struct region *r, int fd, int created, bool with_region)
+static void reply_text(struct text *t, struct region *r, bool with_fd, int created,
+		       bool with_region)
 {
 	bool more = false; /* a member precedes: the next one needs a comma */
-	struct text t;
 
-	text_init(&t);
-	text_lit(&t, "{\"parameters\":{");
+	text_lit(t, "{\"parameters\":{");
 	if (with_region) {
-		text_lit(&t, "\"region\":");
-		text_region(&t, r, created > 0);
+		text_lit(t, "\"region\":");
+		text_region(t, r, created > 0);
 		more = true;
 	}
 	if (created >= 0) {
 		if (more)
-			text_lit(&t, ",");
+			text_lit(t, ",");
 		if (created)
-			text_lit(&t, "\"created\":true");
+			text_lit(t, "\"created\":true");
 		else
-			text_lit(&t, "\"created\":false");
+			text_lit(t, "\"created\":false");
 		more = true;
 	}
-	if (fd >= 0) {
+	if (with_fd) {
 		if (more)
-			text_lit(&t, ",");
-		text_lit(&t, "\"fileDescriptor\":0");
+			text_lit(t, ",");
+		text_lit(t, "\"fileDescriptor\":0");
 	}
-	text_lit(&t, "}}");
+	text_lit(t, "}}");
+}
+
+static int reply_with_fd(struct call *call, struct region *r, int fd, int created, bool with_region)
+{
+	struct text t;
+
+	text_init(&t);
+	reply_text(&t, r, fd >= 0, created, with_region);
 	int ret = call_reply_text(call, &t, fd);
 	text_done(&t);
 	return ret;

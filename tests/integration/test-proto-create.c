@@ -2,12 +2,15 @@
 /* Create and Open: exclusive or not, mode, fixed, seals, the fds they hand out, withRegion. */
 
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "proto-util.h"
+#include "varlink.h"
 
 static void test_exclusive(int conn)
 {
@@ -264,6 +267,85 @@ static void test_without_region(const struct test_daemon *d, int conn)
 	safe_close(ro);
 }
 
+/*
+ * Read-write Creates pipelined behind replies that outgrow the socket buffer: the daemon
+ * queues their replies, each with a duplicate of the region's fd (a reply written at once
+ * lends the fd itself). Every creator still gets a working read-write fd of its own region.
+ */
+static void test_queued_replies(const struct test_daemon *d)
+{
+	enum {
+		RW = 10
+	};
+	char pad[241];
+	int n_ok = 0, n_fd = 0, n_data = 0, pending = 0;
+	long wmem = 212992; /* the daemon socket's send buffer: net.core.wmem_default */
+	FILE *w = fopen("/proc/sys/net/core/wmem_default", "re");
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+
+	if (w) {
+		if (fscanf(w, "%ld", &wmem) != 1 || wmem <= 0)
+			wmem = 212992;
+		fclose(w);
+	}
+	/* Replies of over 400 bytes each, together more bytes than the buffer holds. */
+	int fill = (int)MAX(400L, wmem / 400 + 1), n = fill + RW;
+	if ((long)n * 600 > 3L * 1024 * 1024) {
+		skip(5,
+		     "net.core.wmem_default %ld: the replies that fill it pass --max-output-bytes",
+		     wmem);
+		return;
+	}
+	int conn = itest_connect(d), other = itest_connect(d);
+	FILE *f = open_memstream(&buf, &len);
+
+	memset(pad, 'p', sizeof(pad) - 1);
+	pad[sizeof(pad) - 1] = '\0';
+	for (int i = 0; i < n && f; i++) {
+		fprintf(f,
+			"{\"method\":\"" IFACE "Create\",\"parameters\":{\"name\":\"q/%s/%03d\","
+			"\"size\":4096,\"access\":\"%s\"}}",
+			pad, i, i < fill ? "none" : "read_write");
+		fputc('\0', f);
+	}
+	if (!f || fclose(f) != 0)
+		bail_out("open_memstream: %s", strerror(errno));
+	is_int(send_raw(conn, buf, len, NULL, 0), 0, "queued: %d Creates sent at once", n);
+	sleep_ms(300);
+	ioctl(conn, SIOCINQ, &pending); /* what fit in the socket; the daemon queued the rest */
+	for (int i = 0; i < n; i++) {
+		json_object *reply = NULL;
+		int fds[VL_MAX_FDS];
+		size_t n_fds = 0;
+		char name[sizeof(pad) + 16], back[8] = "";
+
+		if (test_read_reply(conn, &reply, fds, &n_fds) < 0)
+			break;
+		snprintf(name, sizeof(name), "q/%s/%03d", pad, i);
+		n_ok += jstr(reply, "parameters.region.name") &&
+			strcmp(jstr(reply, "parameters.region.name"), name) == 0;
+		n_fd += n_fds == (i < fill ? 0 : 1) && (i < fill || accmode(fds[0]) == O_RDWR);
+		if (i >= fill && n_fds == 1 && pwrite(fds[0], "abc", 3, i) == 3) {
+			int ro = open_region(other, name, "read_only", NULL);
+			n_data += ro >= 0 && pread(ro, back, 3, i) == 3 &&
+				  memcmp(back, "abc", 3) == 0;
+			safe_close(ro);
+		}
+		for (size_t k = 0; k < n_fds; k++)
+			close(fds[k]);
+		json_object_put(reply);
+	}
+	/* Each reply is over 400 bytes (the name alone is 246): not all of them fit. */
+	ok(pending > 0 && (long)pending < (long)n * 400,
+	   "queued: the socket held %d bytes of replies, the daemon queued the rest", pending);
+	is_int(n_ok, n, "queued: every Create succeeded, in order");
+	is_int(n_fd, n, "queued: the read-write ones carried a read-write fd, the others none");
+	is_int(n_data, RW, "queued: each read-write fd writes its own region");
+	close(other);
+	close(conn);
+}
+
 int main(void)
 {
 	struct test_daemon d;
@@ -275,6 +357,7 @@ int main(void)
 	test_fixed_and_seals(conn);
 	test_fds(&d, conn);
 	test_without_region(&d, conn);
+	test_queued_replies(&d);
 	close(conn);
 	itest_stop(&d);
 	return done_testing();

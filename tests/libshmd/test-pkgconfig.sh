@@ -9,7 +9,7 @@
 command -v pkg-config >/dev/null || skip_all "pkg-config not installed"
 cc=${SHMD_TEST_CC:-cc}
 
-plan 10
+plan 11
 dest=$TEST_DIR/dest
 # A make of its own: not the jobserver of the "make check" that runs this test.
 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
@@ -34,6 +34,12 @@ is "$(pkg-config --modversion libshmd 2>&1)" "$SHMD_PACKAGE_VERSION" \
 	"pkg-config --modversion libshmd is the package version"
 pkg-config --exists "libshmd >= $SHMD_PACKAGE_VERSION"
 ok $? "pkg-config --exists 'libshmd >= $SHMD_PACKAGE_VERSION'"
+
+# -version-info 1:0:1 (LIBSHMD_2 added interfaces): the soname is CURRENT - AGE, unchanged.
+sonames=$(find "$dest" -name 'libshmd.so.*.*.*' -exec readelf -d {} + 2>&1 |
+	sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
+libs_installed=$(find "$dest" -name 'libshmd.so*' -printf '%f\n' | sort | paste -sd ' ')
+is "$sonames" libshmd.so.0 "the installed library's soname is libshmd.so.0 ($libs_installed)"
 
 cflags=$(pkg-config --cflags libshmd) libs=$(pkg-config --libs libshmd)
 diag "cflags: $cflags" "libs: $libs"

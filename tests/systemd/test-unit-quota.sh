@@ -7,78 +7,25 @@
 # (The manager takes this script into its init.scope: that is the unit of what it runs.)
 . "$SHMD_SRCDIR/tests/systemd/lib.sh" || exit 99
 
-if [[ ${1:-} != --inner ]]; then
-	[[ $(id -u) == 0 ]] || skip_all "needs root (mount namespace, cgroup, a root user manager)"
-	for cmd in unshare systemctl systemd-run python3; do
-		command -v "$cmd" >/dev/null || skip_all "$cmd not installed"
-	done
-	[[ -x /lib/systemd/systemd ]] || skip_all "/lib/systemd/systemd not installed"
-	unshare -m --propagation private true 2>/dev/null ||
-		skip_all "cannot make a mount namespace here"
-	SHMD_TEST_DIR=$TEST_DIR unshare -m --propagation private "$BASH" "$0" --inner
-	exit
-fi
+[[ ${1:-} == --inner ]] || usermgr_reexec systemd-run python3
 
 # ---- inside the private mount namespace: nothing mounted here is seen outside.
-xdg=/run
-cg=
-manager=
 daemon=
-inner_cleanup() {
+daemon_cleanup() {
 	if [[ -n $daemon ]] && kill -0 "$daemon" 2>/dev/null; then
 		kill -TERM "$daemon"
 		wait_exit "$daemon" || true
 	fi
-	if [[ -n $manager ]] && kill -0 "$manager" 2>/dev/null; then
-		kill -TERM "$manager"
-		wait_exit "$manager" || true
-	fi
-	if [[ -n $cg && -d $cg ]]; then
-		echo $$ >/sys/fs/cgroup/cgroup.procs
-		[[ -e $cg/cgroup.kill ]] && echo 1 >"$cg/cgroup.kill"
-		sleep 0.1
-		find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
-	fi
 }
-trap 'inner_cleanup; cleanup' EXIT
-
-if ! mount -t tmpfs -o mode=0755 tmpfs /run 2>/dev/null ||
-	! mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null; then
-	skip_all "cannot mount tmpfs on /run or cgroup2 on /sys/fs/cgroup"
-fi
-cg=/sys/fs/cgroup/shmd-test-${TEST_DIR##*.}.slice
-if ! mkdir "$cg" || ! echo $$ >"$cg/cgroup.procs"; then
-	cg=
-	skip_all "cannot make a cgroup of our own"
-fi
+trap 'daemon_cleanup; usermgr_cleanup; cleanup' EXIT
+usermgr_mounts
 
 plan 19
 
-# What PID 1 makes at boot: a root manager maps InaccessiblePaths= and friends onto these.
-mkdir -p /run/systemd/system
-i=/run/systemd/inaccessible
-mkdir -p $i && mkdir -m 0 $i/dir && install -m 0 /dev/null $i/reg && mkfifo -m 0 $i/fifo &&
-	mknod -m 0 $i/chr c 0 0 && mknod -m 0 $i/blk b 0 0 &&
-	python3 -c 'import os, stat, sys; os.mknod(sys.argv[1], stat.S_IFSOCK)' $i/sock &&
-	chmod 0 $i/sock
-mkdir "$TEST_DIR/units"
-for t in default basic sockets timers paths; do
-	printf '[Unit]\nDescription=%s (stub)\nDefaultDependencies=no\n' "$t" \
-		>"$TEST_DIR/units/$t.target"
-done
-cp /usr/lib/systemd/user/exit.target /usr/lib/systemd/user/shutdown.target \
-	/usr/lib/systemd/user/systemd-exit.service "$TEST_DIR/units/"
+usermgr_units
 export XDG_RUNTIME_DIR=$xdg SYSTEMD_UNIT_PATH=$TEST_DIR/units
 unset SHMD_SOCKET DBUS_SESSION_BUS_ADDRESS
-/lib/systemd/systemd --user >"$TEST_DIR/manager.log" 2>&1 &
-manager=$!
-for ((n = 0; n < 1500; n++)); do
-	[[ -S $xdg/systemd/private ]] && break
-	kill -0 "$manager" 2>/dev/null || break
-	sleep 0.02
-done
-[[ -S $xdg/systemd/private ]]
-ok $? "a private systemd --user manager runs (pid $manager)" || diag_file "$TEST_DIR/manager.log"
+usermgr_start
 
 cat >"$TEST_DIR/shmd.conf" <<'END'
 [Unit qemu@vm1.service]

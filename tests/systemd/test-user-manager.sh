@@ -11,94 +11,21 @@
 # the host.
 . "$SHMD_SRCDIR/tests/systemd/lib.sh" || exit 99
 
-if [[ ${1:-} != --inner ]]; then
-	[[ $(id -u) == 0 ]] || skip_all "needs root (mount namespace, cgroup, a root user manager)"
-	for cmd in unshare systemctl setpriv python3; do
-		command -v "$cmd" >/dev/null || skip_all "$cmd not installed"
-	done
-	[[ -x /lib/systemd/systemd ]] || skip_all "/lib/systemd/systemd not installed"
-	unshare -m --propagation private true 2>/dev/null ||
-		skip_all "cannot make a mount namespace here"
-	SHMD_TEST_DIR=$TEST_DIR unshare -m --propagation private "$BASH" "$0" --inner
-	exit
-fi
+[[ ${1:-} == --inner ]] || usermgr_reexec setpriv python3
 
 # ---- inside the private mount namespace: nothing mounted here is seen outside.
-systemd=/lib/systemd/systemd
-# The runtime directory is /run, as for the system manager: RuntimeDirectory=shmd is then
-# /run/shmd, the notify socket /run/systemd/notify (under /run/user, ProtectHome= would hide it).
-xdg=/run
-cg=
-manager=
-
-inner_cleanup() {
-	if [[ -n $manager ]] && kill -0 "$manager" 2>/dev/null; then
-		kill -TERM "$manager"
-		wait_exit "$manager" || true
-	fi
-	if [[ -n $cg && -d $cg ]]; then
-		# Whatever our manager left in our cgroup is ours: step out and kill it.
-		echo $$ >/sys/fs/cgroup/cgroup.procs
-		[[ -e $cg/cgroup.kill ]] && echo 1 >"$cg/cgroup.kill"
-		sleep 0.1
-		find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
-	fi
-}
+# The runtime directory is /run, as for the system manager (xdg, lib.sh): RuntimeDirectory=shmd
+# is then /run/shmd, the notify socket /run/systemd/notify (under /run/user, ProtectHome=
+# would hide it). A runtime directory other than /run (--with-rundir) gets a tmpfs too, or the
+# socket unit would leave its directory on the host.
 nobody_bin=
-trap 'inner_cleanup; [[ -z $nobody_bin ]] || rm -rf "$nobody_bin"; cleanup' EXIT
-
-if ! mount -t tmpfs -o mode=0755 tmpfs /run 2>/dev/null ||
-	! mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null; then
-	skip_all "cannot mount tmpfs on /run or cgroup2 on /sys/fs/cgroup"
-fi
-# Where shmd.socket listens: the default socket of this build (configure --with-rundir).
-# A runtime directory other than /run gets a tmpfs too, or the socket unit would leave its
-# directory on the host.
-sock=$(sed -n 's/^ListenStream=//p' "$SHMD_BUILDDIR/systemd/shmd.socket")
-rundir=${sock%/shmd/io.shmd.Manager}
-if [[ $rundir != /run && $(realpath -m "$rundir") != /run ]]; then
-	[[ -d $rundir ]] || skip_all "the runtime directory $rundir (--with-rundir) does not exist"
-	mount -t tmpfs -o mode=0755 tmpfs "$rundir" ||
-		skip_all "cannot mount tmpfs on the runtime directory $rundir"
-fi
-cg=/sys/fs/cgroup/shmd-test-${TEST_DIR##*.}.slice
-if ! mkdir "$cg" || ! echo $$ >"$cg/cgroup.procs"; then
-	cg=
-	skip_all "cannot make a cgroup of our own"
-fi
+trap 'usermgr_cleanup; [[ -z $nobody_bin ]] || rm -rf "$nobody_bin"; cleanup' EXIT
+usermgr_mounts rundir
 
 plan 32
 
-# What PID 1 makes at boot: a root manager maps InaccessiblePaths=, ProtectHome= and
-# friends onto these.
-mkdir -p /run/systemd/system /run/shmd-test
-i=/run/systemd/inaccessible
-mkdir -p $i && mkdir -m 0 $i/dir && install -m 0 /dev/null $i/reg && mkfifo -m 0 $i/fifo &&
-	mknod -m 0 $i/chr c 0 0 && mknod -m 0 $i/blk b 0 0 &&
-	python3 -c 'import os, stat, sys; os.mknod(sys.argv[1], stat.S_IFSOCK)' $i/sock &&
-	chmod 0 $i/sock
-
-# The daemon binary where the sandbox lets it be executed (PrivateTmp= hides /tmp and
-# ProtectHome= hides home directories, where a build tree may live).
-install -m 0755 "$SHMD_BIN" /run/shmd-test/shmd
-mkdir "$TEST_DIR/units"
-for t in default basic sockets timers paths; do
-	printf '[Unit]\nDescription=%s (stub)\nDefaultDependencies=no\n' "$t" \
-		>"$TEST_DIR/units/$t.target"
-done
-# The manager leaves through exit.target: the stock units for it.
-cp /usr/lib/systemd/user/exit.target /usr/lib/systemd/user/shutdown.target \
-	/usr/lib/systemd/user/systemd-exit.service "$TEST_DIR/units/"
-cp "$SHMD_BUILDDIR/systemd/shmd.socket" "$TEST_DIR/units/"
-sed "s|^ExecStart=[^ ]*|ExecStart=/run/shmd-test/shmd|" "$SHMD_BUILDDIR/systemd/shmd.service" \
-	>"$TEST_DIR/units/shmd.service"
-# A sanitizer build: LeakSanitizer's exit check needs ptrace(2), which the unit's seccomp filter
-# refuses, and then fails the exit status. Leaks are checked by every other test.
-mkdir "$TEST_DIR/units/shmd.service.d"
-if grep -qa __asan_init "$SHMD_BIN"; then
-	printf '[Service]\nEnvironment=ASAN_OPTIONS=detect_leaks=0\n' \
-		>"$TEST_DIR/units/shmd.service.d/asan.conf"
-fi
+usermgr_units
+usermgr_shmd_units
 # A watchdog short enough to miss within the test: the pings must come from the loop.
 printf '[Service]\nWatchdogSec=3s\n' >"$TEST_DIR/units/shmd.service.d/watchdog.conf"
 
@@ -129,15 +56,7 @@ if command -v dbus-daemon >/dev/null; then
 		sleep 0.02
 	done
 fi
-$systemd --user >"$TEST_DIR/manager.log" 2>&1 &
-manager=$!
-for ((n = 0; n < 1500; n++)); do
-	[[ -S $xdg/systemd/private ]] && break
-	kill -0 "$manager" 2>/dev/null || break
-	sleep 0.02
-done
-[[ -S $xdg/systemd/private ]]
-ok $? "a private systemd --user manager runs (pid $manager)"
+usermgr_start
 
 prop() { systemctl --user show -p "$2" --value "$1"; }
 nobody_shmctl() {
