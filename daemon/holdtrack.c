@@ -158,7 +158,7 @@ static bool fault_overflow(void)
 	const char *spec = getenv("SHMD_FAULT");
 	if (!spec || strncmp(spec, "holdtrack-overflow:", 19) != 0)
 		return false;
-	return ++n == (unsigned)atoi(spec + 17);
+	return ++n == (unsigned)atoi(spec + 19);
 }
 #else
 static inline bool fault_overflow(void)
