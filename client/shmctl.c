@@ -21,7 +21,8 @@ static const struct shmctl_cmd commands[] = {
 	  " -e, --open-existing    succeed if the region exists (its size and mode are kept)\n"
 	  " -q, --quiet            print nothing on success\n"
 	  "     --from FILE        size and content from FILE (no SIZE argument)\n"
-	  " -P, --prealloc         allocate the memory now (counts in shmd's memory cgroup)\n" },
+	  " -P, --prealloc         allocate the memory now (counts in shmd's memory cgroup)\n"
+	  "     --nospill          never spill the region to shmd's spill file\n" },
 	{ "open", cmd_open, "NAME", "open a region and print its details",
 	  "     --ro               open read-only\n" },
 	{ "ls", cmd_ls, "[PREFIX]", "list regions (alias: list)",

@@ -279,6 +279,10 @@ void text_region(struct text *t, struct region *r, bool just_created)
 		text_lit(t, ",\"fixed\":true");
 	else
 		text_lit(t, ",\"fixed\":false");
+	if (r->nospill)
+		text_lit(t, ",\"nospill\":true");
+	else
+		text_lit(t, ",\"nospill\":false");
 	text_lit(t, ",\"state\":\"resident\"");
 	text_region_ranges(t, r);
 	text_lit(t, "}");

@@ -174,7 +174,8 @@ static int method_create(struct call *call)
 	    param_bool(call, "exclusive", &exclusive) < 0 ||
 	    param_access(call, "access", &access) < 0 ||
 	    param_bool(call, "withRegion", &with_region) < 0 ||
-	    param_bool(call, "prealloc", &prealloc) < 0)
+	    param_bool(call, "prealloc", &prealloc) < 0 ||
+	    param_bool(call, "nospill", &p.nospill) < 0)
 		return -EINVAL;
 	if (!json_object_object_get(call->params, "size")) /* absent or null */
 		return call_invalid(call, "size", "missing");
@@ -601,7 +602,7 @@ static int method_status(struct call *call)
 static const struct method methods[] = {
 	{ "io.shmd.Manager.Create", method_create,
 	  PARAMS(NAME, "size", "mode", "fixed", "seals", "exclusive", "access", "withRegion",
-		 "prealloc"),
+		 "prealloc", "nospill"),
 	  NEED_NOTHING, 0, METHOD_AUDIT },
 	{ "io.shmd.Manager.Open", method_open, PARAMS(NAME, "access", "withRegion"), NEED_READ },
 	{ "io.shmd.Manager.List", method_list, PARAMS("prefix", "prefixBase64", "footprint"),

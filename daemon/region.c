@@ -152,6 +152,7 @@ int region_new(const struct region_params *p, struct region **ret, const char **
 	r->gid = p->gid;
 	r->mode = p->mode;
 	r->fixed = p->fixed;
+	r->nospill = p->nospill;
 	r->creator = p->creator;
 	r->creator.unit = intern_ref(p->creator.unit);
 	r->created_usec = r->changed_usec = now_usec();

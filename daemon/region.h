@@ -38,6 +38,7 @@ struct region {
 	unsigned foreign_logged; /* foreign seals already reported in the log */
 	bool fixed;
 	uint8_t state;
+	bool nospill; /* never spilled (Create's nospill): shmd(8), SPILL */
 	/* Quota bookkeeping (quota.c): the bytes charged, the slot in its watch list + 1. */
 	uint64_t charged;
 	size_t quota_watch;
@@ -54,6 +55,7 @@ struct region_params {
 	bool fixed;
 	unsigned seals;
 	struct identity creator;
+	bool nospill;
 };
 
 /*

@@ -222,6 +222,8 @@ static const struct state_field region_fields[] = {
 	UINT_FIELD(15, "fixed", fixed),
 	UINT_FIELD(16, "state", state),
 	{ .tag = 17, .name = "ranges", .encode = enc_ranges, .decode = dec_ranges },
+	/* Tags 34-39: spill policy. */
+	UINT_FIELD(34, "nospill", nospill),
 };
 
 const struct state_field *state_region_fields(size_t *ret_n)

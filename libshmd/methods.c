@@ -128,8 +128,8 @@ static int create_call(struct shmd_ctx *ctx, const char *name, uint64_t size, mo
 	int r = begin_named_text(ctx, "io.shmd.Manager.Create", name, t);
 	if (r < 0)
 		return r;
-	if (flags &
-	    ~(unsigned)(SHMD_CREATE_OPEN_EXISTING | SHMD_CREATE_FIXED | SHMD_CREATE_PREALLOC))
+	if (flags & ~(unsigned)(SHMD_CREATE_OPEN_EXISTING | SHMD_CREATE_FIXED |
+				SHMD_CREATE_PREALLOC | SHMD_CREATE_NOSPILL))
 		return ctx_fail(ctx, -EINVAL, "unknown create flags 0x%x", flags);
 	if (size > WIRE_INT_MAX)
 		return ctx_fail(ctx, -EINVAL, "size too large");
@@ -144,6 +144,8 @@ static int create_call(struct shmd_ctx *ctx, const char *name, uint64_t size, mo
 		text_lit(t, ",\"fixed\":true");
 	if (flags & SHMD_CREATE_PREALLOC)
 		text_lit(t, ",\"prealloc\":true");
+	if (flags & SHMD_CREATE_NOSPILL)
+		text_lit(t, ",\"nospill\":true");
 	if (seals) {
 		text_lit(t, ",\"seals\":");
 		text_seals(t, seals);

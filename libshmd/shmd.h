@@ -142,6 +142,8 @@ unsigned shmd_region_get_seals(const struct shmd_region *region);
 /* Seals added by a holder, not through the daemon. */
 unsigned shmd_region_get_foreign_seals(const struct shmd_region *region);
 bool shmd_region_is_fixed(const struct shmd_region *region);
+/* Created nospill: never spilled (false from a daemon before 0.3). Since 0.3. */
+bool shmd_region_is_nospill(const struct shmd_region *region);
 /* "resident" (later: "spilled", ...). */
 const char *shmd_region_get_state(const struct shmd_region *region);
 /* Microseconds since the epoch. */
@@ -162,6 +164,8 @@ enum {
 	/* Allocate the memory at creation (fallocate): no holder faults on a missing page,
 	 * and ENOSPC/ENOMEM come now rather than as SIGBUS later. Since 0.2. */
 	SHMD_CREATE_PREALLOC = 1 << 2,
+	/* Never spill the region to shmd's spill file (shmd(8), SPILL). Since 0.3. */
+	SHMD_CREATE_NOSPILL = 1 << 3,
 };
 
 /*
@@ -299,6 +303,8 @@ int shmd_create_opts_set_seals(struct shmd_create_opts *opts, unsigned seals);
 /* 0, or -EINVAL (opts NULL). */
 int shmd_create_opts_set_fixed(struct shmd_create_opts *opts, bool fixed);
 int shmd_create_opts_set_open_existing(struct shmd_create_opts *opts, bool open_existing);
+/* true: the region is never spilled (SHMD_CREATE_NOSPILL). 0, or -EINVAL. Since 0.3. */
+int shmd_create_opts_set_nospill(struct shmd_create_opts *opts, bool nospill);
 /*
  * Create a region of size bytes with opts (NULL: the defaults); the options
  * object is only read, and may be reused or freed at once. ret_fd,
