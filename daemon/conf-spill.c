@@ -24,7 +24,7 @@ void conf_spill_init(struct conf_spill *sp)
 		.high_water = CONF_UNLIMITED,
 		.low_water = CONF_UNLIMITED,
 		.min_idle_usec = 60 * USEC_PER_SEC,
-		.pressure = "some 150000 1000000",
+		.pressure = "some 150000 2000000",
 	};
 }
 
@@ -98,7 +98,7 @@ static int parse_pressure(struct conf_spill *sp, const char *v, char *reason, si
 	    (strcmp(kind, "some") != 0 && strcmp(kind, "full") != 0) || strchr(v, '-'))
 		return bad(reason, size,
 			   "'%s': expected 'some|full STALL_USEC WINDOW_USEC' "
-			   "(e.g. some 150000 1000000) or no",
+			   "(e.g. some 150000 2000000) or no",
 			   v);
 	if (window < PSI_WINDOW_MIN_US || window > PSI_WINDOW_MAX_US)
 		return bad(reason, size, "'%s': the window must be 500000 to 10000000 us", v);

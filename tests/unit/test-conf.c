@@ -238,7 +238,7 @@ static void test_spill(void)
 		   c.spill.high_water == CONF_UNLIMITED &&
 		   conf_spill_low_water(&c.spill) == CONF_UNLIMITED &&
 		   c.spill.min_idle_usec == 60000000ULL &&
-		   strcmp(c.spill.pressure, "some 150000 1000000") == 0,
+		   strcmp(c.spill.pressure, "some 150000 2000000") == 0,
 	   "[Spill] defaults");
 	unsetenv("STATE_DIRECTORY");
 	is_str(conf_spill_path(&c.spill, buf, sizeof(buf)), SHMD_STATE_DIR "/spill",
