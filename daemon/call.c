@@ -13,6 +13,7 @@
 #include "name.h"
 #include "region.h"
 #include "seals.h"
+#include "spill-index.h"
 #include "varlink.h"
 
 #define IFACE_SERVICE "org.varlink.service."
@@ -279,7 +280,7 @@ void text_region(struct text *t, struct region *r, bool just_created)
 		text_lit(t, ",\"fixed\":true");
 	else
 		text_lit(t, ",\"fixed\":false");
-	text_lit(t, ",\"state\":\"resident\"");
+	text_region_spill(t, r);
 	text_region_ranges(t, r);
 	text_lit(t, "}");
 }

@@ -68,8 +68,9 @@ struct spill_index {
 	uint64_t restored_usec; /* last completed restore, 0 if none */
 	struct spill_extent *extents;
 	size_t n_extents;
-	/* Not persisted: the running job, if any (SPILL_SPILLING / SPILL_RESTORING). */
+	/* Not persisted: the running job, if any, and what it does (SPILL_SPILLING/RESTORING). */
 	struct spill_job *job;
+	uint8_t busy;
 };
 
 /* Counters for Status. */
