@@ -33,28 +33,21 @@ struct spill_job {
 	int error;
 	const char *what; /* the step that failed */
 	size_t bad;	  /* COPY_IN with -EBADMSG: the extent whose checksum failed */
-	struct spill_job *next;
+	bool held;	  /* passed its fault-injection hold point */
 };
 
 struct spill {
-	sd_event *event;
-	sd_event_source *wakeup; /* eventfd: jobs finished */
-	int efd;
+	struct worker *worker; /* runs the phases, one at a time (so one bounce buffer) */
 	int fd, dfd; /* the file, buffered and O_DIRECT (dfd == fd where O_DIRECT is refused) */
 	char *path;
 	uint64_t max_size;
 	spill_record_fn record;
 	void *record_userdata;
-	void *buf; /* SPILL_CHUNK, page aligned: the thread's bounce buffer */
-	pthread_t thread;
-	bool thread_started, stopping;
-	/* Under lock: the allocator, the file size, the queues. */
+	void *buf; /* SPILL_CHUNK, page aligned: the worker thread's bounce buffer */
+	/* Under lock (the loop frees and claims, the thread allocates): */
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
 	struct spill_alloc alloc;
 	uint64_t file_size;
-	struct spill_job *todo, **todo_tail;
-	struct spill_job *finished, **finished_tail;
 	struct spill_stats stats; /* loop side only */
 };
 

@@ -17,6 +17,7 @@
 #include "macro.h"
 #include "spill-index.h"
 #include "spill-internal.h"
+#include "worker.h"
 
 #define PAGE 4096u
 /* The file grows by at least this much at a time (fallocate is slow per call). */
@@ -29,9 +30,10 @@ static int fail(struct spill_job *j, int err, const char *what)
 	return err;
 }
 
+/* Cancelled by spill_cancel()/spill_forget(), or the daemon is stopping. */
 static bool cancelled(struct spill_job *j)
 {
-	return __atomic_load_n(&j->cancelled, __ATOMIC_RELAXED);
+	return __atomic_load_n(&j->cancelled, __ATOMIC_RELAXED) || worker_stopping(j->sp->worker);
 }
 
 /* Grow the file for at least need more bytes, under the lock. -ENOSPC when at max_size. */
@@ -191,6 +193,10 @@ static int copy_out(struct spill *sp, struct spill_job *j)
 			int r = write_chunk(sp, j, pos, len);
 			if (r < 0)
 				return r;
+			if (j->n_ext > 0 && !j->held) { /* tests: hold the job mid-spill */
+				j->held = true;
+				worker_fault_hold(sp->worker, "spill-write");
+			}
 			if (cancelled(j))
 				return fail(j, -ECANCELED, "cancel");
 			pos = n > 0 ? next : (uint64_t)hole;
@@ -227,6 +233,8 @@ static int copy_in(struct spill *sp, struct spill_job *j)
 			j->bad = i;
 			return fail(j, -EBADMSG, "checksum");
 		}
+		if (i == 0) /* tests: hold the job mid-restore */
+			worker_fault_hold(sp->worker, "restore-read");
 		if (e->offset >= j->size)
 			continue;
 		int r = write_full(j->memfd, sp->buf, MIN(e->length, j->size - e->offset),

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +18,7 @@
 #include "region.h"
 #include "spill-index.h"
 #include "spill-internal.h"
+#include "worker.h"
 
 #define PAGE 4096u
 
@@ -39,44 +39,25 @@ static inline void fault_point(const char *point)
 }
 #endif
 
-/* ---------------------------------------------------------------- the thread */
+/* ---------------------------------------------------------------- worker jobs */
 
-static void *thread_main(void *userdata)
+static void job_run(void *userdata)
 {
-	struct spill *sp = userdata;
-	uint64_t one = 1;
-
-	pthread_mutex_lock(&sp->lock);
-	for (;;) {
-		while (!sp->todo && !sp->stopping)
-			pthread_cond_wait(&sp->cond, &sp->lock);
-		if (sp->stopping)
-			break;
-		struct spill_job *j = sp->todo;
-		if (!(sp->todo = j->next))
-			sp->todo_tail = &sp->todo;
-		pthread_mutex_unlock(&sp->lock);
-		spill_io_run(sp, j);
-		pthread_mutex_lock(&sp->lock);
-		j->next = NULL;
-		*sp->finished_tail = j;
-		sp->finished_tail = &j->next;
-		if (write(sp->efd, &one, sizeof(one)) < 0) {
-			/* the counter cannot overflow at one write per job: nothing to do */
-		}
-	}
-	pthread_mutex_unlock(&sp->lock);
-	return NULL;
+	struct spill_job *j = userdata;
+	spill_io_run(j->sp, j);
 }
+
+static void job_done(void *userdata, bool cancelled);
 
 static void submit(struct spill *sp, struct spill_job *j)
 {
-	pthread_mutex_lock(&sp->lock);
-	j->next = NULL;
-	*sp->todo_tail = j;
-	sp->todo_tail = &j->next;
-	pthread_cond_signal(&sp->cond);
-	pthread_mutex_unlock(&sp->lock);
+	int err = worker_submit(sp->worker, job_run, job_done, j);
+	if (err < 0) {
+		/* The thread cannot start: fail the phase as if it had run, on this loop turn. */
+		j->error = err;
+		j->what = "worker";
+		job_done(j, false);
+	}
 }
 
 static void job_free(struct spill_job *j)
@@ -234,29 +215,24 @@ static void copied_in(struct spill *sp, struct spill_job *j)
 	finish(sp, j, 0);
 }
 
-static int on_wakeup(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+/* On the event loop, once per submitted phase. */
+static void job_done(void *userdata, bool cancelled)
 {
-	struct spill *sp = userdata;
-	uint64_t n;
+	struct spill_job *j = userdata;
+	struct spill *sp = j->sp;
 
-	if (read(sp->efd, &n, sizeof(n)) < 0 && errno != EAGAIN)
-		log_errno(LOG_WARNING, -errno, "spill: cannot read the eventfd");
-	pthread_mutex_lock(&sp->lock);
-	struct spill_job *list = sp->finished;
-	sp->finished = NULL;
-	sp->finished_tail = &sp->finished;
-	pthread_mutex_unlock(&sp->lock);
-	while (list) {
-		struct spill_job *j = list;
-		list = j->next;
-		if (j->phase == SPILL_PHASE_COPY_OUT)
-			copied_out(sp, j);
-		else if (j->phase == SPILL_PHASE_PUNCH)
-			punched(sp, j);
-		else
-			copied_in(sp, j);
+	if (cancelled && j->error == 0) { /* the worker stopped before the phase ran */
+		j->error = -ECANCELED;
+		j->what = "stop";
+		if (j->phase == SPILL_PHASE_PUNCH)
+			return finish(sp, j, 0); /* recorded spilled, not punched: consistent */
 	}
-	return 0;
+	if (j->phase == SPILL_PHASE_COPY_OUT)
+		copied_out(sp, j);
+	else if (j->phase == SPILL_PHASE_PUNCH)
+		punched(sp, j);
+	else
+		copied_in(sp, j);
 }
 
 /* ---------------------------------------------------------------- the file */
@@ -286,7 +262,7 @@ static int open_file(struct spill *sp, const char *path)
 	return spill_alloc_grow(&sp->alloc, sp->file_size);
 }
 
-int spill_open(struct spill **ret, sd_event *event, const char *path, uint64_t max_size,
+int spill_open(struct spill **ret, struct worker *worker, const char *path, uint64_t max_size,
 	       spill_record_fn record, void *record_userdata)
 {
 	struct spill *sp = calloc(1, sizeof(*sp));
@@ -294,17 +270,13 @@ int spill_open(struct spill **ret, sd_event *event, const char *path, uint64_t m
 
 	if (!sp)
 		return -ENOMEM;
-	*sp = (struct spill){ .event = sd_event_ref(event),
-			      .efd = -1,
+	*sp = (struct spill){ .worker = worker,
 			      .fd = -1,
 			      .dfd = -1,
 			      .max_size = MAX(max_size / SPILL_CHUNK * SPILL_CHUNK, SPILL_CHUNK),
 			      .record = record,
-			      .record_userdata = record_userdata,
-			      .todo_tail = &sp->todo,
-			      .finished_tail = &sp->finished };
+			      .record_userdata = record_userdata };
 	pthread_mutex_init(&sp->lock, NULL);
-	pthread_cond_init(&sp->cond, NULL);
 	spill_alloc_init(&sp->alloc);
 	sp->path = strdup(path);
 	sp->buf = aligned_alloc(PAGE, SPILL_CHUNK);
@@ -312,12 +284,6 @@ int spill_open(struct spill **ret, sd_event *event, const char *path, uint64_t m
 		r = -ENOMEM;
 	else if ((r = open_file(sp, path)) < 0)
 		log_errno(LOG_ERR, r, "cannot open the spill file %s", path);
-	else if ((sp->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
-		r = negative_errno();
-	else if ((r = sd_event_add_io(event, &sp->wakeup, sp->efd, EPOLLIN, on_wakeup, sp)) >= 0) {
-		r = -pthread_create(&sp->thread, NULL, thread_main, sp);
-		sp->thread_started = r == 0;
-	}
 	if (r < 0) {
 		spill_free(sp);
 		return r;
@@ -326,42 +292,15 @@ int spill_open(struct spill **ret, sd_event *event, const char *path, uint64_t m
 	return 0;
 }
 
-static void free_list(struct spill_job *j)
-{
-	while (j) {
-		struct spill_job *next = j->next;
-		if (j->r && j->r->spill) {
-			j->r->spill->job = NULL;
-			j->r->spill->busy = 0;
-		}
-		job_free(j);
-		j = next;
-	}
-}
-
 struct spill *spill_free(struct spill *sp)
 {
 	if (!sp)
 		return NULL;
-	if (sp->thread_started) {
-		pthread_mutex_lock(&sp->lock);
-		sp->stopping = true;
-		pthread_cond_signal(&sp->cond);
-		pthread_mutex_unlock(&sp->lock);
-		pthread_join(sp->thread, NULL);
-	}
-	/* Jobs not completed were never recorded (or are re-done at the next start). */
-	free_list(sp->todo);
-	free_list(sp->finished);
-	sd_event_source_disable_unref(sp->wakeup);
-	safe_close(sp->efd);
 	if (sp->dfd != sp->fd)
 		safe_close(sp->dfd);
 	safe_close(sp->fd);
 	spill_alloc_done(&sp->alloc);
 	pthread_mutex_destroy(&sp->lock);
-	pthread_cond_destroy(&sp->cond);
-	sd_event_unref(sp->event);
 	free(sp->buf);
 	free(sp->path);
 	free(sp);

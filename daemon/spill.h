@@ -24,8 +24,11 @@
  * -EBADMSG (the Varlink error io.shmd.Manager.RegionDamaged). Never zero-filled silently.
  *
  * Threading: spill_open/free/out/in/cancel/forget/claim/get_stats are called on the event loop
- * only; the I/O runs on the worker thread (daemon/worker.h); done is always called later from
- * the event loop, never from inside spill_out()/spill_in().
+ * only; the I/O runs on the server's worker thread (daemon/worker.h); done is always called
+ * later from the event loop, never from inside spill_out()/spill_in() (but from inside
+ * spill_forget(), see there). Test builds: SHMD_FAULT=spill-copied|spill-recorded|
+ * spill-punched|restore-copied|restore-recorded aborts between the steps, and
+ * SHMD_FAULT_HOLD=spill-write:PATH (restore-read:PATH) holds a job after its first chunk.
  */
 #pragma once
 
@@ -33,10 +36,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <systemd/sd-event.h>
-
 struct region;
 struct spill;
+struct worker;
 
 /* Chunk of a copy, and the most one index record covers. */
 #define SPILL_CHUNK (1u << 20)
@@ -108,9 +110,12 @@ typedef int (*spill_record_fn)(struct region *r, void *userdata);
  * as it grows. The file must be on a filesystem with O_DIRECT (not tmpfs before 6.6).
  * Regions restored from the state claim their extents with spill_claim(). 0 or -errno.
  */
-int spill_open(struct spill **ret, sd_event *event, const char *path, uint64_t max_size,
+int spill_open(struct spill **ret, struct worker *worker, const char *path, uint64_t max_size,
 	       spill_record_fn record, void *record_userdata);
-/* Waits for a running job, then closes the file. Accepts NULL. */
+/*
+ * Close the file. Call after worker_free() (server_done() frees the worker first): the
+ * completions of jobs still queued run then and need sp. Accepts NULL.
+ */
 struct spill *spill_free(struct spill *sp);
 
 /*
@@ -134,7 +139,12 @@ int spill_in(struct spill *sp, struct region *r, spill_done_fn done, void *userd
  * runs.
  */
 int spill_cancel(struct spill *sp, struct region *r);
-/* The region is being freed (Delete): cancel its job, free its extents and r->spill. */
+/*
+ * The region is being freed (Delete): cancel its job (its done is called from in here with
+ * -ECANCELED), free its extents and r->spill. Call it right before state_region_removed(),
+ * in the same event-loop turn, so no other spill can reuse the extents before the region's
+ * DELETE is recorded.
+ */
 void spill_forget(struct spill *sp, struct region *r);
 
 /* What r's data is doing (SPILL_*), from r->state and the running job. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The spill engine without the daemon: a region's memfd spilled to a spill file in a
- * temporary directory and restored, on a real sd-event loop with the engine's thread. Data
+ * temporary directory and restored, on a real sd-event loop with the daemon's worker thread. Data
  * compared byte for byte, memory freed (st_blocks), zero pages skipped, the index recorded
  * before the punch, a full spill file and a corrupt extent handled without losing data.
  */
@@ -19,6 +19,7 @@
 #include "spill-index.h"
 #include "spill.h"
 #include "testlib.h"
+#include "worker.h"
 
 #define PAGE 4096u
 #define MIB (1u << 20)
@@ -231,9 +232,10 @@ int main(void)
 	if (!mkdtemp(dir))
 		bail_out("mkdtemp");
 	snprintf(path, sizeof(path), "%s/spill", dir);
-	if (sd_event_new(&e) < 0)
+	struct worker *w = NULL;
+	if (sd_event_new(&e) < 0 || worker_new(e, &w) < 0)
 		bail_out("sd_event_new");
-	is_int(spill_open(&sp, e, path, max, record, &record_error), 0, "spill file opened");
+	is_int(spill_open(&sp, w, path, max, record, &record_error), 0, "spill file opened");
 	if (!sp)
 		bail_out("no spill file");
 	roundtrip(e, sp, 5 * MIB + 123, NULL, "dense 5 MiB + 123");
@@ -250,6 +252,7 @@ int main(void)
 	spill_forget(sp, r);
 	region_free(r);
 
+	worker_free(w);
 	spill_free(sp);
 	sd_event_unref(e);
 	unlink(path);
