@@ -28,7 +28,6 @@ static const struct {
 	{ ERROR_PREFIX "TooManyFileDescriptors", ETOOMANYREFS },
 	{ ERROR_PREFIX "OutOfRange", ERANGE },
 	{ ERROR_PREFIX "NoSuchLabel", ENOENT },
-	{ ERROR_PREFIX "RegionDamaged", EBADMSG },
 	{ "org.varlink.service.MethodNotFound", EOPNOTSUPP },
 };
 
@@ -213,10 +212,6 @@ static char *format_manager_error(const char *what, json_object *params)
 			     u64_string(params, "offset", a, sizeof(a)),
 			     u64_string(params, "length", b, sizeof(b)),
 			     u64_string(params, "size", c, sizeof(c)));
-	else if (strcmp(what, "RegionDamaged") == 0)
-		r = asprintf(&s, "damaged: its spilled data at %s+%s failed its checksum",
-			     u64_string(params, "offset", a, sizeof(a)),
-			     u64_string(params, "length", b, sizeof(b)));
 	else if (strcmp(what, "NoSuchLabel") == 0)
 		r = asprintf(&s, "no range labelled '%s'", str_or(params, "label", "?"));
 	else if (strcmp(what, "SystemError") == 0)
@@ -250,7 +245,6 @@ char *error_format(const char *name, json_object *params)
 			"SystemError",
 			"OutOfRange",
 			"NoSuchLabel",
-			"RegionDamaged",
 		};
 		for (size_t i = 0; i < ELEMENTSOF(known); i++)
 			if (strcmp(what, known[i]) == 0)
