@@ -23,12 +23,16 @@
 #define PAGE 4096u
 
 #ifdef SHMD_FAULT_INJECTION
-/* Test builds: SHMD_FAULT=POINT aborts the daemon at POINT (as state.c's points do). */
+/* Test builds: SHMD_FAULT=POINT[:N] aborts the daemon the Nth time (default 1st) at POINT. */
 static void fault_point(const char *point)
 {
+	static unsigned passed;
 	const char *spec = getenv("SHMD_FAULT");
+	size_t len = strlen(point);
 
-	if (spec && strcmp(spec, point) == 0) {
+	if (!spec || strncmp(spec, point, len) != 0 || (spec[len] && spec[len] != ':'))
+		return;
+	if (++passed >= (spec[len] ? strtoul(spec + len + 1, NULL, 10) : 1)) {
 		log_err("fault injection: aborting at %s", point);
 		abort();
 	}

@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,10 +38,14 @@ static int records;
 static enum region_state recorded_state; /* what the "state" held at the last record */
 static bool punched_before_record;	 /* the memfd was empty when SPILLED was recorded */
 
+static struct spill *cancel_in_record; /* set: the record hook cancels the spill */
+
 static int record(struct region *r, void *userdata)
 {
 	struct stat st;
 
+	if (cancel_in_record && r->state == REGION_SPILLED)
+		spill_cancel(cancel_in_record, r);
 	records++;
 	recorded_state = r->state;
 	if (r->state == REGION_SPILLED && fstat(r->fd, &st) == 0 && st.st_blocks == 0 &&
@@ -222,6 +228,83 @@ static void record_fails(sd_event *e, struct spill *sp, int *record_error)
 	region_free(r);
 }
 
+/* Open of a region mid-spill cancels it: before the copy ends, and between record and punch. */
+static void cancels(sd_event *e, struct spill *sp, struct worker *w)
+{
+	struct region *r = make(3 * MIB, 13, NULL);
+	struct result res = { 0 };
+	struct spill_stats st;
+
+	is_int(spill_out(sp, r, done, &res), 0, "cancel: spill started");
+	is_int(spill_cancel(sp, r), 0, "cancel: cancelled during the copy");
+	is_int(wait_done(e, &res), -ECANCELED, "cancel: done says -ECANCELED");
+	ok(r->state == REGION_RESIDENT && compare(r, 3 * MIB, 13, NULL) == 0,
+	   "cancel: resident, every byte there");
+
+	cancel_in_record = sp;
+	res = (struct result){ 0 };
+	records = 0;
+	spill_out(sp, r, done, &res);
+	is_int(wait_done(e, &res), -ECANCELED, "cancel after the record: -ECANCELED");
+	cancel_in_record = NULL;
+	ok(r->state == REGION_RESIDENT && recorded_state == REGION_RESIDENT && records == 2,
+	   "cancel after the record: resident again, and recorded so");
+	ok(blocks(r->fd) > 0 && compare(r, 3 * MIB, 13, NULL) == 0,
+	   "cancel after the record: not punched");
+
+	res = (struct result){ 0 };
+	spill_out(sp, r, done, &res);
+	spill_forget(sp, r);
+	ok(res.called && res.error == -ECANCELED,
+	   "forget during a spill: done at once, -ECANCELED");
+	region_free(r);
+	while (worker_pending(w) > 0)
+		sd_event_run(e, 100 * 1000);
+	spill_get_stats(sp, &st);
+	is_int((long long)st.used, 0, "cancel: no spill space kept by any of them");
+}
+
+/*
+ * The filesystem under the spill file is full (a 4 MiB tmpfs in a mount namespace of this
+ * test's own): the spill fails with -ENOSPC, the region stays resident with every byte.
+ */
+static void filesystem_full(sd_event *e, struct worker *w)
+{
+	char small[sizeof(dir) + 16], file[sizeof(dir) + 32];
+	struct spill *sp = NULL;
+	int record_error = 0;
+
+	if (geteuid() != 0) {
+		skip(4, "a size-limited tmpfs needs root");
+		return;
+	}
+	snprintf(small, sizeof(small), "%s/small", dir);
+	snprintf(file, sizeof(file), "%s/spill", small);
+	if (mkdir(small, 0700) < 0 || unshare(CLONE_NEWNS) < 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("tmpfs", small, "tmpfs", 0, "size=4m") < 0) {
+		skip(4, "cannot mount a tmpfs here: %m");
+		rmdir(small);
+		return;
+	}
+	is_int(spill_open(&sp, w, file, 64 * MIB, record, &record_error), 0,
+	       "tiny filesystem: spill file opened (may grow to 64 MiB)");
+	struct region *r = make(8 * MIB, 11, NULL);
+	struct result res = { 0 };
+	if (sp)
+		spill_out(sp, r, done, &res);
+	is_int(sp ? wait_done(e, &res) : -EBADF, -ENOSPC,
+	       "tiny filesystem: the spill fails with -ENOSPC");
+	ok(r->state == REGION_RESIDENT && blocks(r->fd) > 0, "tiny filesystem: resident");
+	is_int(compare(r, 8 * MIB, 11, NULL), 0, "tiny filesystem: no byte lost");
+	spill_forget(sp, r);
+	region_free(r);
+	spill_free(sp);
+	unlink(file);
+	umount2(small, MNT_DETACH);
+	rmdir(small);
+}
+
 int main(void)
 {
 	sd_event *e = NULL;
@@ -243,6 +326,7 @@ int main(void)
 	corrupt(e, sp);
 	full(e, sp, max);
 	record_fails(e, sp, &record_error);
+	cancels(e, sp, w);
 
 	struct region *r = make(0, 0, NULL);
 	struct result res = { 0 };
@@ -254,6 +338,10 @@ int main(void)
 
 	worker_free(w);
 	spill_free(sp);
+	if ((w = NULL, worker_new(e, &w)) < 0)
+		bail_out("worker_new");
+	filesystem_full(e, w);
+	worker_free(w);
 	sd_event_unref(e);
 	unlink(path);
 	rmdir(dir);
