@@ -13,9 +13,61 @@
 #include "name.h"
 #include "region.h"
 #include "seals.h"
+#include "spill-index.h"
 #include "varlink.h"
 
 #define IFACE_SERVICE "org.varlink.service."
+
+struct call *call_defer(struct call *call)
+{
+	struct call *d = malloc(sizeof(*d));
+
+	if (!d)
+		return NULL;
+	*d = *call;
+	/* The request's message and the connection's groups go away before the reply. */
+	d->params = json_object_get(call->params);
+	if (call->caller.n_groups > 0) {
+		size_t size = call->caller.n_groups * sizeof(gid_t);
+		d->own_groups = malloc(size);
+		if (!d->own_groups) {
+			json_object_put(d->params);
+			free(d);
+			return NULL;
+		}
+		memcpy(d->own_groups, call->caller.groups, size);
+		d->caller.groups = d->own_groups;
+	}
+	call->deferred = true;
+	connection_defer(call->conn, d);
+	return d;
+}
+
+bool call_gone(const struct call *call)
+{
+	return !call->conn;
+}
+
+void call_finish(struct call *call)
+{
+	struct connection *c = call->conn;
+
+	call_audit(call);
+	json_object_put(call->params);
+	free(call->own_groups);
+	free(call);
+	if (c)
+		connection_resume(c);
+}
+
+void call_undefer(struct call *call, struct call *d)
+{
+	call->deferred = false;
+	connection_defer(call->conn, NULL);
+	json_object_put(d->params);
+	free(d->own_groups);
+	free(d);
+}
 
 int call_reply(struct call *call, json_object *params, int fd)
 {
@@ -283,7 +335,7 @@ void text_region(struct text *t, struct region *r, bool just_created)
 		text_lit(t, ",\"nospill\":true");
 	else
 		text_lit(t, ",\"nospill\":false");
-	text_lit(t, ",\"state\":\"resident\"");
+	text_region_spill(t, r);
 	text_region_ranges(t, r);
 	text_lit(t, "}");
 }

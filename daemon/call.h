@@ -23,7 +23,33 @@ struct call {
 	bool more;
 	bool oneway;
 	const char *error; /* the first error replied (static), NULL while none */
+	bool deferred;	   /* call_defer() took it over: the reply comes later */
+	gid_t *own_groups; /* a deferred call's copy of caller.groups */
 };
+
+/*
+ * Deferred replies: a handler that must wait (for the worker, a restore...) answers later.
+ *
+ *	struct call *d = call_defer(call);   // in the handler; NULL: out of memory, reply now
+ *	... worker_submit(call->server->worker, run, done, job) with d in the job; return 0;
+ *	// later, on the event loop (the job's completion):
+ *	if (!call_gone(d)) ...                // the client is still there (else replies are dropped)
+ *	call_reply_text(d, &t, fd);            // any reply or error helper, exactly once
+ *	call_finish(d);                        // audits, frees d, serves the connection's next request
+ *
+ * Replies on a connection stay in request order: while a call is pending its connection
+ * reads and dispatches nothing more (requests already sent wait in the socket). A client
+ * that hangs up meanwhile is disconnected at once and d is detached: helpers then send
+ * nothing and close the fds given to them; d->conn is NULL; call_finish() still must run.
+ * The shutdown closes every connection before freeing the worker, whose completions (run or
+ * cancelled) then see detached calls. d->caller and d->params stay valid until call_finish().
+ */
+struct call *call_defer(struct call *call);
+/* The client of a deferred call closed its connection: nothing will be sent. */
+bool call_gone(const struct call *call);
+void call_finish(struct call *call);
+/* Take back a call_defer() in the handler that made it (nothing replied yet): d is freed. */
+void call_undefer(struct call *call, struct call *d);
 
 /*
  * Every reply helper returns 0 and every error helper returns -EINVAL, so handlers can

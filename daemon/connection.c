@@ -5,6 +5,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include "call.h"
 #include "connection.h"
 #include "log.h"
 #include "methods.h"
@@ -230,10 +231,12 @@ static void refuse_request(struct connection *c, json_object *msg, int *fds, siz
 	connection_send(c, vl_error_new("io.shmd.Manager.LimitReached", p), -1);
 }
 
-/* Handle buffered requests in order; a stream holds back the requests after it. */
-static void run(struct connection *c)
+/* Handle buffered requests in order; a stream or a deferred call holds back the next ones. */
+static void run_requests(struct connection *c)
 {
 	while (!c->dead) {
+		if (c->pending)
+			return; /* its reply comes first; and a half-closed peer still gets it */
 		if (c->stream.next) {
 			/* The rest waits for EPOLLOUT: one chunk per turn. */
 			if (c->out_bytes < STREAM_FILL)
@@ -278,9 +281,16 @@ static void run(struct connection *c)
 		c->dead = true;
 }
 
+static void run(struct connection *c)
+{
+	c->in_run = true;
+	run_requests(c);
+	c->in_run = false;
+}
+
 static bool reading(const struct connection *c)
 {
-	return !c->dead && !c->eof && !c->closing && !c->stream.next;
+	return !c->dead && !c->eof && !c->closing && !c->stream.next && !c->pending;
 }
 
 /*
@@ -411,6 +421,12 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 
 static void on_io(struct connection *c, uint32_t revents)
 {
+	/*
+	 * A deferred call leaves no event but these (always reported, level-triggered): the
+	 * peer is gone and its reply undeliverable; requests it sent after are dropped with it.
+	 */
+	if (c->pending && (revents & (EPOLLHUP | EPOLLERR)))
+		kill_connection(c, "hung up with a call pending");
 	if (revents & EPOLLOUT)
 		flush(c);
 	if (reading(c) && (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)))
@@ -492,9 +508,29 @@ int connection_new(struct server *s, int fd, const struct ucred *cred)
 	return 0;
 }
 
+void connection_defer(struct connection *c, struct call *call)
+{
+	c->pending = call;
+}
+
+void connection_resume(struct connection *c)
+{
+	c->pending = NULL;
+	c->last_request = now_mono(); /* the idle clock starts at the reply */
+	if (c->in_run)
+		return; /* finished from inside its own handler: run() goes on */
+	run(c);
+	settle(c);
+}
+
 void connection_free(struct connection *c)
 {
 	struct server *s = c->server;
+
+	if (c->pending) {
+		c->pending->conn = NULL;
+		c->pending->oneway = true; /* every reply helper now drops its reply */
+	}
 
 	if (c->prev)
 		c->prev->next = c->next;

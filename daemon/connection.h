@@ -12,6 +12,7 @@
 struct server;
 struct out_chunk;
 struct connection;
+struct call;
 
 /*
  * A reply stream (List): next() sends one reply and returns 1 while more follow, 0 after
@@ -37,6 +38,8 @@ struct connection {
 	size_t out_bytes;
 	size_t out_fds;
 	struct stream stream;
+	struct call *pending;	/* a deferred call (call.h): nothing more is read until it ends */
+	bool in_run;		/* run() is on the stack: connection_resume() leaves it to it */
 	uint64_t partial_since; /* CLOCK_MONOTONIC; 0: no partial message pending */
 	uint64_t last_request;
 	uint64_t closing_since;
@@ -75,6 +78,14 @@ void connection_start_stream(struct connection *c, const struct stream *s);
 /* Fds this connection makes the daemon hold besides its socket: in its unfinished
  * request and in its unread replies. */
 size_t connection_pending_fds(const struct connection *c);
+
+/*
+ * A deferred call (call_defer()) holds the connection: no request is read or dispatched
+ * until connection_resume(), which call_finish() calls (and which may free c). Freeing the
+ * connection meanwhile detaches the call (conn NULL, oneway).
+ */
+void connection_defer(struct connection *c, struct call *call);
+void connection_resume(struct connection *c);
 
 /* Send what is queued, then close (after a protocol error reply). */
 void connection_close_after_flush(struct connection *c);

@@ -5,6 +5,7 @@
 
 #include "access.h"
 #include "call.h"
+#include "footprint-defer.h"
 #include "footprint.h"
 #include "holders.h"
 #include "log.h"
@@ -228,55 +229,52 @@ int method_rename_label(struct call *call)
 	return reply_ranges(call, r);
 }
 
-/* One part of a Ranges reply with its footprint, added to *total. */
-static int text_part(struct text *t, struct region *r, uint64_t offset, uint64_t length,
-		     const char *label, struct footprint *total)
-{
-	struct footprint f = { 0 };
-	int err = footprint_measure(r->fd, offset, length, &f);
-
-	if (err < 0)
-		return err;
-	if (t->len > 0 && t->p[t->len - 1] == '}')
-		text_lit(t, ",");
-	text_range(t, offset, length, label);
-	text_lit(t, ",\"footprint\":");
-	text_footprint(t, &f);
-	text_lit(t, "}");
-	footprint_add(total, &f);
-	return 0;
-}
-
-/* Every named range and every gap between them, each with its footprint. 0 or -errno. */
-static int text_parts(struct text *t, struct region *r, uint64_t size, struct footprint *total)
+/* Every named range and every gap between them, up to the region's last page. */
+static struct fp_part *collect_parts(struct region *r, uint64_t size, size_t *ret_n)
 {
 	uint64_t pos = 0, end = page_round_up(size);
-	int err = 0;
+	struct fp_part *v = calloc(2 * ranges_count(r) + 1, sizeof(*v));
+	size_t n = 0;
 
-	text_lit(t, "[");
-	for (size_t i = 0; i < ranges_count(r) && err >= 0; i++) {
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < ranges_count(r); i++) {
 		const struct range *g = ranges_get(r, i);
 		if (g->offset >= end)
 			break;
 		if (g->offset > pos)
-			err = text_part(t, r, pos, g->offset - pos, NULL, total);
-		if (err >= 0)
-			err = text_part(t, r, g->offset, MIN(g->length, end - g->offset), g->label,
-					total);
+			v[n++] = (struct fp_part){ pos, g->offset - pos, NULL };
+		v[n++] = (struct fp_part){ g->offset, MIN(g->length, end - g->offset), g->label };
 		pos = g->offset + g->length;
 	}
-	if (err >= 0 && pos < end)
-		err = text_part(t, r, pos, end - pos, NULL, total);
-	text_lit(t, "]");
-	return err;
+	if (pos < end)
+		v[n++] = (struct fp_part){ pos, end - pos, NULL };
+	*ret_n = n;
+	return v;
+}
+
+/* Ranges with footprint: each part measured, on the worker for a large region. */
+static int reply_parts(struct call *call, struct region *r, struct text *t, uint64_t size)
+{
+	size_t n = 0;
+	_cleanup_free_ struct fp_part *parts = collect_parts(r, size, &n);
+
+	if (!parts)
+		return call_system_error(call, "malloc", ENOMEM);
+	if (footprint_large(r) && footprint_defer_parts(call, r, t, parts, n) == 0)
+		return 0;
+	int err = footprint_text_parts(t, r->fd, parts, n);
+	if (err < 0)
+		return call_system_error(call, "footprint", err);
+	text_lit(t, "}}");
+	return call_reply_text(call, t, -1);
 }
 
 int method_ranges(struct call *call)
 {
 	_cleanup_free_ char *name = NULL;
-	struct footprint total = { 0 };
 	bool footprint = false;
-	int err = 0;
+	int ret;
 
 	if (param_bool(call, "footprint", &footprint) < 0)
 		return -EINVAL;
@@ -291,15 +289,30 @@ int method_ranges(struct call *call)
 	text_lit(&t, "{\"parameters\":{\"size\":");
 	text_uint(&t, size);
 	text_lit(&t, ",\"ranges\":");
-	if (footprint) {
-		err = text_parts(&t, r, size, &total);
-		text_lit(&t, ",\"footprint\":");
-		text_footprint(&t, &total);
-	} else
+	if (footprint)
+		ret = reply_parts(call, r, &t, size);
+	else {
 		text_ranges(&t, r);
-	text_lit(&t, "}}");
-	int ret = err < 0 ? call_system_error(call, "footprint", err) :
-			    call_reply_text(call, &t, -1);
+		text_lit(&t, "}}");
+		ret = call_reply_text(call, &t, -1);
+	}
+	text_done(&t);
+	return ret;
+}
+
+int reply_stat_footprint(struct call *call, struct region *r)
+{
+	struct text t;
+	int ret = 0;
+
+	text_init(&t);
+	text_lit(&t, "{\"parameters\":{\"region\":");
+	text_region(&t, r, false);
+	if (!footprint_large(r) || footprint_defer_stat(call, r, &t) < 0) {
+		text_region_footprint(&t, r);
+		text_lit(&t, "}}");
+		ret = call_reply_text(call, &t, -1);
+	}
 	text_done(&t);
 	return ret;
 }

@@ -49,7 +49,7 @@ static int handout(struct call *call, struct region *r, bool writable, int *ret)
 {
 	uint64_t excess, max;
 	/* Replies already wait: this fd would wait too, and count as one in flight. */
-	const char *limit = call->conn->out_head ?
+	const char *limit = call->conn && call->conn->out_head ?
 				    limits_check_pending_fds(call->server,
 							     call->conn->peer.cred.uid, 1, &excess,
 							     &max) :
@@ -271,15 +271,7 @@ static int method_stat(struct call *call)
 	struct region *r = lookup(call, NULL);
 	if (!r || !footprint)
 		return r ? reply_region(call, r) : -EINVAL;
-	struct text t;
-	text_init(&t);
-	text_lit(&t, "{\"parameters\":{\"region\":");
-	text_region(&t, r, false);
-	text_region_footprint(&t, r);
-	text_lit(&t, "}}");
-	int ret = call_reply_text(call, &t, -1);
-	text_done(&t);
-	return ret;
+	return reply_stat_footprint(call, r);
 }
 
 /*
@@ -749,5 +741,6 @@ void methods_dispatch(struct connection *c, json_object *msg, int *fds, size_t n
 	}
 	peer_caller(&c->peer, &c->reader, server_admin_gid(c->server), &call.caller);
 	call_run(&call, msg, fds, n_fds, dropped);
-	call_audit(&call);
+	if (!call.deferred) /* else call_finish() audits it */
+		call_audit(&call);
 }

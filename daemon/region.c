@@ -13,6 +13,7 @@
 #include "log.h"
 #include "ranges.h"
 #include "region.h"
+#include "spill.h"
 
 #ifndef MFD_NOEXEC_SEAL
 #define MFD_NOEXEC_SEAL 0x0008U
@@ -167,6 +168,7 @@ void region_free(struct region *r)
 		return;
 	safe_close(r->fd);
 	ranges_free(r->ranges);
+	spill_index_free(r->spill);
 	intern_unref(r->creator.unit);
 	free(r->name);
 	free(r);

@@ -14,8 +14,11 @@ struct identity {
 	const char *unit;
 };
 
+/* Where the data is (spill.h has the transient states too); persisted. */
 enum region_state {
 	REGION_RESIDENT,
+	REGION_SPILLED,
+	REGION_DAMAGED,
 };
 
 /*
@@ -44,6 +47,8 @@ struct region {
 	size_t quota_watch;
 	/* Named ranges (ranges.h): plain data, NULL when there are none. */
 	struct ranges *ranges;
+	/* Spill index (spill.h): plain data, NULL for a region never spilled. */
+	struct spill_index *spill;
 };
 
 struct region_params {

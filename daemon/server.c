@@ -12,6 +12,7 @@
 #include "options.h"
 #include "server.h"
 #include "varlink.h"
+#include "worker.h"
 
 #ifndef PR_SET_VMA
 #define PR_SET_VMA 0x53564d41
@@ -59,6 +60,8 @@ int server_init(struct server *s, sd_event *event, const struct config *config)
 		r = connections_init(s);
 	if (r >= 0)
 		r = state_init(&s->state);
+	if (r >= 0)
+		r = worker_new(event, &s->worker);
 	return r;
 }
 
@@ -201,6 +204,8 @@ int server_add_listener(struct server *s, int fd)
 void server_done(struct server *s)
 {
 	connections_done(s);
+	/* After the connections (their pending calls are detached), before the registry. */
+	s->worker = (worker_free(s->worker), NULL);
 	for (size_t i = 0; i < s->n_listeners; i++)
 		sd_event_source_disable_unref(s->listeners[i]);
 	s->n_listeners = 0;

@@ -13,6 +13,7 @@
 
 struct config;
 struct connection;
+struct worker;
 
 #define SERVER_MAX_LISTENERS 8
 
@@ -40,6 +41,8 @@ struct server {
 	bool anon_vma_name;
 	struct quota quota; /* limits and charges per user, group and unit; name prefixes */
 	struct state state; /* persistence through the fd store (state.h) */
+	/* Slow jobs off the event loop (worker.h). */
+	struct worker *worker;
 };
 
 int server_init(struct server *s, sd_event *event, const struct config *config);

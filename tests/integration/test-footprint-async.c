@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Footprints of large regions measured on the worker with the reply deferred: other clients
+ * are answered meanwhile, a connection's later requests wait their turn, and a Delete, a
+ * client hanging up, the idle timeout and the shutdown while a call is pending lose nothing.
+ * The slow job is held by fault injection (SHMD_FAULT_HOLD), never by timing.
+ */
+
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "footprint-defer.h"
+#include "proto-util.h"
+
+/* Deferred: more allocated than the daemon measures on its loop. */
+#define BIG (2 * FOOTPRINT_INLINE_MAX)
+#define MIB (1024 * 1024)
+
+static char hold_dir[] = "/tmp/shmd-fp-async-XXXXXX";
+static char go_path[256], held_path[256];
+
+/*
+ * A region with every page written (not preallocated: without cachestat(2), as under
+ * valgrind, the daemon counts data extents, and fallocate()d pages are holes to SEEK_DATA).
+ */
+static bool create_big(int conn, const char *name)
+{
+	static char chunk[MIB];
+	int fd = -1;
+	_cleanup_json_ json_object *r =
+		call_fd(conn, IFACE "Create",
+			jparams("{\"name\":\"%s\",\"size\":%llu,\"access\":\"read_write\"}", name,
+				(unsigned long long)BIG),
+			&fd);
+	bool good = test_reply_error(r) == NULL && fd >= 0;
+
+	memset(chunk, 'x', sizeof(chunk));
+	for (uint64_t off = 0; good && off < BIG; off += MIB)
+		good = pwrite(fd, chunk, MIB, (off_t)off) == MIB;
+	safe_close(fd);
+	return good;
+}
+
+/* One call sent without waiting for its reply. */
+static void send_call(int conn, const char *method, const char *params)
+{
+	char buf[512];
+	int n = snprintf(buf, sizeof(buf), "{\"method\":\"" IFACE "%s\",\"parameters\":%s}", method,
+			 params);
+	if (send_raw(conn, buf, (size_t)n + 1, NULL, 0) < 0)
+		bail_out("send %s: %m", method);
+}
+
+static json_object *read_reply(int conn, int *ret_fd)
+{
+	json_object *reply = NULL;
+	int fds[8];
+	size_t n_fds = 0;
+
+	if (test_read_reply(conn, &reply, fds, &n_fds) < 0)
+		return NULL;
+	for (size_t i = 0; i < n_fds; i++)
+		if (i == 0 && ret_fd)
+			*ret_fd = fds[i];
+		else
+			close(fds[i]);
+	return reply;
+}
+
+static bool nothing_to_read(int conn)
+{
+	struct pollfd p = { .fd = conn, .events = POLLIN };
+	return poll(&p, 1, 0) == 0;
+}
+
+/* Wait (not timed: bounded only to fail instead of hanging) until the job is held. */
+static bool wait_held(void)
+{
+	for (int i = 0; i < 30000; i++) {
+		if (access(held_path, F_OK) == 0)
+			return true;
+		sleep_ms(1);
+	}
+	return false;
+}
+
+static void release(void)
+{
+	int fd = open(go_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		bail_out("create %s: %m", go_path);
+	close(fd);
+}
+
+/* The next job holds again (call only when no job is running). */
+static void rearm(void)
+{
+	unlink(go_path);
+	unlink(held_path);
+}
+
+static void check_big_stat(json_object *r, const char *name, const char *what)
+{
+	is_success(r, "%s: Stat with footprint of %s", what, name);
+	is_str(jstr(r, "parameters.region.name"), name, "  the reply is %s's", name);
+	is_int(jint(r, "parameters.region.footprint.allocated"), (long long)BIG,
+	       "  allocated: every written byte");
+	is_int(jint(r, "parameters.region.footprint.resident"), (long long)BIG,
+	       "  resident: every written byte");
+}
+
+/* A large region's footprint and ranges are right when measured on the worker. */
+static void test_figures(int a)
+{
+	_cleanup_json_ json_object *l = call(
+		a, IFACE "Label",
+		jparams("{\"name\":\"big\",\"offset\":0,\"length\":%d,\"label\":\"head\"}", MIB));
+	is_success(l, "Label big's first MiB");
+	_cleanup_json_ json_object *s =
+		call(a, IFACE "Stat", jparams("{\"name\":\"big\",\"footprint\":true}"));
+	check_big_stat(s, "big", "on the worker");
+	_cleanup_json_ json_object *g =
+		call(a, IFACE "Ranges", jparams("{\"name\":\"big\",\"footprint\":true}"));
+	is_success(g, "Ranges with footprint of big");
+	is_int((long long)json_object_array_length(jget(g, "parameters.ranges")), 2,
+	       "  two parts: head and the rest");
+	json_object *head = json_object_array_get_idx(jget(g, "parameters.ranges"), 0);
+	is_str(jstr(head, "label"), "head", "  the first part is head");
+	is_int(jint(head, "footprint.allocated"), MIB, "  head: 1 MiB allocated");
+	is_int(jint(g, "parameters.footprint.allocated"), (long long)BIG,
+	       "  the total is the region's");
+}
+
+/* While a's footprint job is held, b's Create and Open are answered; then a's comes. */
+static void test_no_stall(int a, int b)
+{
+	send_call(a, "Stat", "{\"name\":\"big\",\"footprint\":true}");
+	ok(wait_held(), "a's footprint job runs on the worker");
+	int fd = -1;
+	_cleanup_json_ json_object *c =
+		call_fd(b, IFACE "Create",
+			jparams("{\"name\":\"new\",\"size\":4096,\"access\":\"read_write\"}"), &fd);
+	ok(test_reply_error(c) == NULL && fd >= 0, "b's Create is answered meanwhile");
+	safe_close(fd);
+	fd = open_region(b, "small", "read_only", NULL);
+	ok(fd >= 0, "b's Open is answered meanwhile");
+	safe_close(fd);
+	ok(nothing_to_read(a), "a has no reply yet");
+	release();
+	_cleanup_json_ json_object *r = read_reply(a, NULL);
+	check_big_stat(r, "big", "after the release");
+	rearm();
+}
+
+/* Requests behind a pending call wait, then are answered in order. */
+static void test_pipelined(int a, int b)
+{
+	send_call(a, "Stat", "{\"name\":\"big\",\"footprint\":true}");
+	send_call(a, "Stat", "{\"name\":\"small\"}");
+	send_call(a, "Open", "{\"name\":\"small\",\"access\":\"read_only\"}");
+	send_call(a, "Ranges", "{\"name\":\"big\",\"footprint\":true}");
+	ok(wait_held(), "pipelined: the first call's job is held");
+	ok(sync_daemon(b), "pipelined: the daemon answers b");
+	ok(nothing_to_read(a), "pipelined: no reply overtakes the pending one");
+	release();
+	_cleanup_json_ json_object *r1 = read_reply(a, NULL);
+	_cleanup_json_ json_object *r2 = read_reply(a, NULL);
+	int fd = -1;
+	_cleanup_json_ json_object *r3 = read_reply(a, &fd);
+	_cleanup_json_ json_object *r4 = read_reply(a, NULL);
+	is_int(jint(r1, "parameters.region.footprint.allocated"), (long long)BIG,
+	       "pipelined: 1st reply is big's footprint");
+	ok(jget(r2, "parameters.region") && !jget(r2, "parameters.region.footprint"),
+	   "pipelined: 2nd reply is small's plain Stat");
+	is_str(jstr(r2, "parameters.region.name"), "small", "  of small");
+	ok(fd >= 0 && accmode(fd) == O_RDONLY, "pipelined: 3rd reply carries the Open's fd");
+	safe_close(fd);
+	is_int(jint(r4, "parameters.footprint.allocated"), (long long)BIG,
+	       "pipelined: 4th reply is big's Ranges");
+	rearm();
+}
+
+/* A Delete while the footprint is measured: the reply comes, then the memfd is gone. */
+static void test_delete_meanwhile(const struct test_daemon *d, int a, int b)
+{
+	send_call(a, "Stat", "{\"name\":\"big\",\"footprint\":true}");
+	ok(wait_held(), "delete: the job is held");
+	_cleanup_json_ json_object *del = call(b, IFACE "Delete", jname("big"));
+	is_success(del, "delete: b deletes big meanwhile");
+	_cleanup_json_ json_object *st = call(b, IFACE "Stat", jname("big"));
+	is_error(st, "NoSuchRegion", "delete: big is gone for b");
+	ok(daemon_memfd_fds(d->pid, "big") == 1, "delete: only the job's duplicate holds it");
+	release();
+	_cleanup_json_ json_object *r = read_reply(a, NULL);
+	check_big_stat(r, "big", "delete: a's call, made before the Delete,");
+	ok(sync_daemon(a), "delete: the daemon answers a again");
+	is_int(daemon_memfd_fds(d->pid, "big"), 0, "delete: the memfd is closed after the job");
+	rearm();
+}
+
+/* The job's completion after its connection closed: no crash, every fd released. */
+static void test_hangup(const struct test_daemon *d, int b)
+{
+	ok(create_big(b, "big2"), "hangup: create big2");
+	ok(sync_daemon(b), "hangup: settled");
+	int baseline = test_count_fds(d->pid);
+	int c = itest_connect(d);
+	send_call(c, "Stat", "{\"name\":\"big2\",\"footprint\":true}");
+	ok(wait_held(), "hangup: the job is held");
+	close(c);
+	ok(wait_connections(b, 1), "hangup: the connection is closed while its call is pending");
+	release();
+	bool closed = false;
+	for (int i = 0; i < 30000 && !closed; i++) {
+		closed = daemon_memfd_fds(d->pid, "big2") == 1;
+		if (!closed)
+			sleep_ms(1);
+	}
+	ok(closed, "hangup: the job's duplicate is closed after it completes");
+	ok(sync_daemon(b), "hangup: the daemon still answers");
+	is_int(test_count_fds(d->pid), baseline,
+	       "hangup: the daemon holds no more fds than before");
+	rearm();
+}
+
+/* A pending call is not idleness; after its reply the idle clock runs again. */
+static void test_idle_and_shutdown(void)
+{
+	static const char *const args[] = { "--idle-timeout", "1", NULL };
+	struct test_daemon d;
+
+	itest_start(&d, args);
+	int a = itest_connect(&d);
+	ok(create_big(a, "big"), "idle: create big");
+	send_call(a, "Stat", "{\"name\":\"big\",\"footprint\":true}");
+	ok(wait_held(), "idle: the job is held");
+	ok(wait_eof(a, 2500) == 0, "idle: not disconnected past the idle timeout while pending");
+	release();
+	_cleanup_json_ json_object *r = read_reply(a, NULL);
+	check_big_stat(r, "big", "idle: the reply");
+	ok(wait_eof(a, 10000) == 1, "idle: disconnected once idle after its reply");
+	close(a);
+	rearm();
+
+	a = itest_connect(&d);
+	send_call(a, "Stat", "{\"name\":\"big\",\"footprint\":true}");
+	ok(wait_held(), "shutdown: a job is held");
+	itest_stop(&d); /* the worker's stop ends the hold; the detached call is freed */
+	ok(wait_eof(a, 10000) == 1, "shutdown: the client sees its connection closed");
+	close(a);
+	rearm();
+}
+
+int main(void)
+{
+	struct test_daemon d;
+	bool hold = false;
+
+	plan_no_plan();
+#ifdef SHMD_FAULT_INJECTION
+	hold = true;
+#endif
+	if (!mkdtemp(hold_dir))
+		bail_out("mkdtemp: %m");
+	snprintf(go_path, sizeof(go_path), "%s/go", hold_dir);
+	snprintf(held_path, sizeof(held_path), "%s/go.held", hold_dir);
+	char spec[300];
+	snprintf(spec, sizeof(spec), "footprint:%s", go_path);
+	setenv("SHMD_FAULT_HOLD", spec, 1);
+
+	itest_start(&d, NULL);
+	int a = itest_connect(&d), b = itest_connect(&d);
+	ok(create_big(b, "big"), "create big (%llu MiB, written)", (unsigned long long)(BIG / MIB));
+	ok(create_region(b, "small", MIB, 0644), "create small");
+	if (hold) {
+		test_no_stall(a, b);
+		test_pipelined(a, b);
+	} else
+		skip(1, "needs configure --enable-fault-injection: hold a footprint job");
+	release(); /* unheld from here on */
+	test_figures(a);
+	rearm();
+	if (hold) {
+		test_delete_meanwhile(&d, a, b);
+		close(a);
+		test_hangup(&d, b);
+	}
+	close(b);
+	itest_stop(&d);
+	if (hold)
+		test_idle_and_shutdown();
+	rearm();
+	rmdir(hold_dir);
+	return done_testing();
+}
