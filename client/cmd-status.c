@@ -21,6 +21,11 @@ static const char *const limit_names[] = {
 	"maxOutputBytes", "messageTimeoutUSec", "idleTimeoutUSec",
 };
 static const char *const feature_names[] = { "noexecSeal", "anonVmaName" };
+/* Holder tracking's counters (shmd_status_get_counter()); sizes end in "Size". */
+static const char *const holder_counters[] = { "deletedRegions", "deletedSize", "unwatchedRegions",
+					       "holderOverflows" };
+static const char *const holder_labels[] = { "Deleted, still held:", "Deleted size:",
+					     "Unwatched regions:", "Holder overflows:" };
 
 /* Resident vs apparent vs swapped, as ipcs -u shows for SysV segments. */
 static const struct {
@@ -77,6 +82,12 @@ static json_object *status_json(const struct shmctl *s, const struct shmd_status
 		uint64_t v;
 		if (shmd_status_get_limit(st, limit_names[i], &v))
 			json_object_object_add(limits, limit_names[i],
+					       json_object_new_int64((int64_t)v));
+	}
+	for (size_t i = 0; i < ELEMENTSOF(holder_counters); i++) {
+		uint64_t v;
+		if (shmd_status_get_counter(st, holder_counters[i], &v))
+			json_object_object_add(obj, holder_counters[i],
 					       json_object_new_int64((int64_t)v));
 	}
 	json_object_object_add(obj, "limits", limits);
@@ -165,6 +176,15 @@ static void status_print_human(const struct shmctl *s, const struct shmd_status 
 			print_size_line(s, footprint_lines[i].label, (uint64_t)v);
 	}
 	print_used_line(st, "Connections:", shmd_status_get_connections(st), "maxConnections");
+	for (size_t i = 0; i < ELEMENTSOF(holder_counters); i++) {
+		uint64_t v;
+		if (!shmd_status_get_counter(st, holder_counters[i], &v))
+			continue;
+		if (strstr(holder_counters[i], "Size"))
+			print_size_line(s, holder_labels[i], v);
+		else
+			printf("%-*s %llu\n", LABEL_WIDTH, holder_labels[i], (unsigned long long)v);
+	}
 	for (size_t i = 0; i < ELEMENTSOF(limit_names); i++) {
 		uint64_t v;
 		if (!shmd_status_get_limit(st, limit_names[i], &v))

@@ -26,9 +26,12 @@ static const struct shmctl_cmd commands[] = {
 	{ "open", cmd_open, "NAME", "open a region and print its details",
 	  "     --ro               open read-only\n" },
 	{ "ls", cmd_ls, "[PREFIX]", "list regions (alias: list)",
-	  "     --ranges           list the named ranges of the regions instead\n" },
+	  "     --ranges           list the named ranges of the regions instead\n"
+	  "     --deleted          regions deleted while still held (in memory until their\n"
+	  "                        last holder goes)\n" },
 	{ "list", cmd_ls, "[PREFIX]", NULL,
-	  "     --ranges           list the named ranges of the regions instead\n" },
+	  "     --ranges           list the named ranges of the regions instead\n"
+	  "     --deleted          regions deleted while still held\n" },
 	{ "stat", cmd_stat, "NAME", "show every detail of a region", NULL },
 	{ "resize", cmd_resize, "NAME SIZE", "change the size of a region",
 	  " -f, --force            allow shrinking (mappings past the end get SIGBUS)\n" },

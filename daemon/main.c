@@ -214,6 +214,8 @@ static int run(const struct config *config, struct shmd_conf *conf)
 		int taken = r;
 		r = state_restore(&server);
 		if (r >= 0)
+			holdtrack_start(&server);
+		if (r >= 0)
 			r = taken;
 	}
 	/* Charges are derived from the regions, restored ones included. */

@@ -5,6 +5,7 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
+#include "holdtrack.h"
 #include "log.h"
 #include "options.h"
 #include "quota.h"
@@ -34,6 +35,7 @@ int reload_conf(struct server *s, struct conf_error *err)
 	} else {
 		quota_set_conf(&s->quota, &conf);
 		quota_rebuild(&s->quota, &s->registry);
+		holdtrack_recharge(s); /* deleted regions still held stay charged */
 		log_info("reloaded %s (%zu files): %zu subjects, %zu prefixes%s", path,
 			 s->quota.conf.n_files, s->quota.conf.n_subjects, s->quota.conf.n_prefixes,
 			 conf.n_options ? "; [Daemon] keys take effect at the next start" : "");

@@ -62,6 +62,7 @@ int server_init(struct server *s, sd_event *event, const struct config *config)
 		r = state_init(&s->state);
 	if (r >= 0)
 		r = worker_new(event, &s->worker);
+	(void)holdtrack_init(&s->holdtrack, event); /* failure: counts off, logged */
 	return r;
 }
 
@@ -211,6 +212,7 @@ void server_done(struct server *s)
 	s->n_listeners = 0;
 	s->accept_pause = sd_event_source_disable_unref(s->accept_pause);
 	registry_done(&s->registry);
+	holdtrack_done(&s->holdtrack);
 	quota_done(&s->quota);
 	state_done(&s->state);
 	s->event = sd_event_unref(s->event);

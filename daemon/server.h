@@ -6,6 +6,7 @@
 #include <sys/epoll.h>
 #include <systemd/sd-event.h>
 
+#include "holdtrack.h"
 #include "limits.h"
 #include "quota.h"
 #include "registry.h"
@@ -43,6 +44,7 @@ struct server {
 	struct state state; /* persistence through the fd store (state.h) */
 	/* Slow jobs off the event loop (worker.h). */
 	struct worker *worker;
+	struct holdtrack holdtrack; /* holder counts, deleted regions still held (holdtrack.h) */
 };
 
 int server_init(struct server *s, sd_event *event, const struct config *config);

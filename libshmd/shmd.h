@@ -324,6 +324,24 @@ int shmd_create_with(struct shmd_ctx *ctx, const char *name, uint64_t size,
  */
 int shmd_region_map_range(struct shmd_ctx *ctx, const char *name, int oflags, uint64_t offset,
 			  size_t length, void **ret_addr, size_t *ret_size);
+/* ------------------------------------------------------------------ holders (since 0.2) */
+
+/*
+ * Open file descriptions of the region held outside the daemon (fds in any process, fds in
+ * flight, mappings), as the daemon counted them when it made the snapshot; -1 when it does
+ * not know (the region counts as held). Since 0.2.
+ */
+int64_t shmd_region_get_holder_count(const struct shmd_region *region);
+/* When a holder last opened / let go of a description (CLOCK_REALTIME usec; 0: never). Since 0.2. */
+uint64_t shmd_region_get_last_open_usec(const struct shmd_region *region);
+uint64_t shmd_region_get_last_close_usec(const struct shmd_region *region);
+/* A region deleted while held (from shmd_list_flags(SHMD_LIST_DELETED)). Since 0.2. */
+bool shmd_region_is_deleted(const struct shmd_region *region);
+/*
+ * A top-level integer member of the Status reply by its wire name ("deletedRegions",
+ * "deletedSize", "unwatchedRegions", "holderOverflows", ...); 0 and false if absent. Since 0.2.
+ */
+bool shmd_status_get_counter(const struct shmd_status *status, const char *name, uint64_t *ret);
 
 /* The library version, e.g. "0.1.0". Since 0.1. */
 const char *shmd_version(void);
@@ -412,6 +430,12 @@ int shmd_stat_footprint(struct shmd_ctx *ctx, const char *name, struct shmd_regi
 enum {
 	/* Each listed region carries its footprint (a few syscalls per region in the daemon). */
 	SHMD_LIST_FOOTPRINT = 1 << 0,
+	/*
+	 * List the regions deleted while still held instead: they stay in memory (and
+	 * charged to their owner) until their last holder goes, and their names may be in
+	 * use again. Since 0.2.
+	 */
+	SHMD_LIST_DELETED = 1 << 1,
 };
 /* shmd_list() with flags. Since 0.2. */
 int shmd_list_flags(struct shmd_ctx *ctx, const char *prefix, unsigned flags,
