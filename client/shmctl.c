@@ -45,6 +45,8 @@ static const struct shmctl_cmd commands[] = {
 	  "                        input is not a terminal)\n" },
 	{ "seal", cmd_seal, "NAME SEALS", "add seals (seal,shrink,grow,write,future_write,exec)",
 	  NULL },
+	{ "spill", cmd_spill, "NAME", "move an idle region's data to shmd's spill file", NULL },
+	{ "restore", cmd_restore, "NAME", "bring a spilled region back into memory", NULL },
 	{ "chmod", cmd_chmod, "MODE NAME", "change the permission bits (octal)", NULL },
 	{ "chown", cmd_chown, "USER[:[GROUP]] NAME",
 	  "change owner and/or group (:GROUP; USER: for USER's login group)", NULL },

@@ -10,6 +10,7 @@
 #include "limits.h"
 #include "quota.h"
 #include "registry.h"
+#include "spillpol.h"
 #include "state.h"
 
 struct config;
@@ -45,6 +46,7 @@ struct server {
 	/* Slow jobs off the event loop (worker.h). */
 	struct worker *worker;
 	struct holdtrack holdtrack; /* holder counts, deleted regions still held (holdtrack.h) */
+	struct spillpol spillpol;   /* the spill file and when to use it (spillpol.h) */
 };
 
 int server_init(struct server *s, sd_event *event, const struct config *config);

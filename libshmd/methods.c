@@ -360,3 +360,26 @@ _export_ int shmd_set_access(struct shmd_ctx *ctx, const char *name, mode_t mode
 		json_object_object_add(p, "gid", json_object_new_int64(gid));
 	return ctx_finish(ctx, region_call(ctx, "io.shmd.Manager.SetAccess", p, NULL));
 }
+
+/* Spill or Restore: both answer when the data has moved. */
+static int spill_call(struct shmd_ctx *ctx, const char *method, const char *name,
+		      struct shmd_region **ret)
+{
+	if (!ctx)
+		return -EINVAL;
+	json_object *p = NULL;
+	int r = begin_named(ctx, name, &p);
+	if (r >= 0)
+		r = region_call(ctx, method, p, ret);
+	return ctx_finish(ctx, r);
+}
+
+_export_ int shmd_spill(struct shmd_ctx *ctx, const char *name, struct shmd_region **ret_region)
+{
+	return spill_call(ctx, "io.shmd.Manager.Spill", name, ret_region);
+}
+
+_export_ int shmd_restore(struct shmd_ctx *ctx, const char *name, struct shmd_region **ret_region)
+{
+	return spill_call(ctx, "io.shmd.Manager.Restore", name, ret_region);
+}
