@@ -28,7 +28,8 @@ struct psi {
 int psi_arm(struct psi *p, sd_event *event, const char *trigger, psi_fn fn, void *userdata);
 void psi_init(struct psi *p);
 void psi_done(struct psi *p);
+/* Also false for a zeroed struct psi (psi_init() never called). */
 static inline bool psi_armed(const struct psi *p)
 {
-	return p->fd >= 0;
+	return p->source != NULL;
 }

@@ -82,7 +82,8 @@ const char *spillpol_refusal(struct server *s, struct region *r, bool automatic,
 		return "its holders cannot be counted (no inotify watch, see "
 		       "fs.inotify.max_user_watches)";
 	*error = "Busy";
-	holdtrack_sync(s);
+	if (!automatic) /* evaluate() reads the events once for all regions */
+		holdtrack_sync(s);
 	if (!holdtrack_none(r)) {
 		if (!r->holders_known)
 			return "its holders are not known yet (a recount is pending)";
@@ -494,6 +495,8 @@ void spillpol_done(struct server *s)
 {
 	struct spillpol *sp = &s->spillpol;
 
+	if (!sp->server)
+		return; /* spillpol_init() never ran (a start that failed, the fuzz harness) */
 	psi_done(&sp->psi);
 	sp->eval = sd_event_source_disable_unref(sp->eval);
 	/* spill_free() waits for the running job; its completion never comes: end the waiters. */

@@ -209,6 +209,23 @@ static void test_water_marks(int conn)
 	}
 }
 
+/* The PSI trigger is armed from the configuration; without CAP_SYS_RESOURCE a 1 s window
+ * is refused by the kernel and rounded up to 2 s. (Last: a real pressure event may now spill.) */
+static void test_pressure_trigger(int conn)
+{
+	if (access("/proc/pressure/memory", W_OK) < 0) {
+		skip(1, "no PSI (/proc/pressure/memory): %m");
+		return;
+	}
+	write_conf("PressureTrigger=some 150000 1000000\n");
+	_cleanup_json_ json_object *rl = call(conn, IFACE "Reload", NULL);
+	is_success(rl, "reload with PressureTrigger=some 150000 1000000");
+	_cleanup_json_ json_object *st = call(conn, IFACE "Status", NULL);
+	const char *t = jstr(st, "parameters.spill.pressureTrigger");
+	ok(t && (strcmp(t, "some 150000 1000000") == 0 || strcmp(t, "some 150000 2000000") == 0),
+	   "Status: the trigger is armed (%s)", t ? t : "none");
+}
+
 static void test_disabled(void)
 {
 	struct test_daemon d2;
@@ -241,6 +258,7 @@ int main(void)
 	test_spill_open(conn);
 	test_refused(conn);
 	test_water_marks(conn);
+	test_pressure_trigger(conn);
 	close(conn);
 	itest_stop(&d);
 	test_disabled();
