@@ -275,6 +275,19 @@ static int fixed_json(const void *row, json_object *obj)
 	return 0;
 }
 
+static char *nospill_text(const void *row, const struct table_format *fmt)
+{
+	return strdup(shmd_region_is_nospill(R(row)) ? "yes" : "no");
+}
+static int nospill_json(const void *row, json_object *obj)
+{
+	json_object *b = json_object_new_boolean(shmd_region_is_nospill(R(row)));
+	if (!b)
+		return -ENOMEM;
+	json_object_object_add(obj, "nospill", b);
+	return 0;
+}
+
 static char *state_text(const void *row, const struct table_format *fmt)
 {
 	const char *state = shmd_region_get_state(R(row));
@@ -464,6 +477,8 @@ const struct table_column region_columns[] = {
 	{ "FSEALS", "Foreign seals", "seals added by a holder, not through shmd",
 	  "foreignSeals: array of strings", 6, 0, fseals_text, fseals_json },
 	{ "FIXED", "Fixed", "created fixed-size", "fixed: boolean", 5, 0, fixed_text, fixed_json },
+	{ "NOSPILL", "No spill", "created nospill: never spilled", "nospill: boolean", 7, 0,
+	  nospill_text, nospill_json },
 	{ "STATE", "State", "where the memory is (resident)", "state: string", 5, 0, state_text,
 	  state_json },
 	{ "ID", "ID", "stable region id", "id: number", 2, TABLE_RIGHT, id_text, id_json },

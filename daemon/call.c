@@ -14,6 +14,7 @@
 #include "name.h"
 #include "region.h"
 #include "seals.h"
+#include "spill-index.h"
 #include "varlink.h"
 
 #define IFACE_SERVICE "org.varlink.service."
@@ -348,8 +349,12 @@ static void text_region_with(struct text *t, struct region *r, unsigned seals, u
 		text_lit(t, ",\"fixed\":true");
 	else
 		text_lit(t, ",\"fixed\":false");
+	if (r->nospill)
+		text_lit(t, ",\"nospill\":true");
+	else
+		text_lit(t, ",\"nospill\":false");
 	holdtrack_text_region(t, r);
-	text_lit(t, ",\"state\":\"resident\"");
+	text_region_spill(t, r);
 	text_region_ranges(t, r);
 	text_lit(t, "}");
 }

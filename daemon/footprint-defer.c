@@ -19,6 +19,7 @@ struct fp_job {
 	struct worker *worker;
 	int fd; /* a duplicate of the region's memfd, the job's own */
 	uint64_t size;
+	uint64_t spilled;      /* Stat and List: the region's bytes in the spill file (read on the loop) */
 	struct fp_part *parts; /* Ranges: copied, labels too; NULL for Stat and List */
 	size_t n_parts;
 	const char *tail; /* Stat and List: after the Region object */
@@ -61,6 +62,7 @@ int footprint_text_parts(struct text *t, int fd, const struct fp_part *parts, si
 		int err = footprint_measure(fd, parts[i].offset, parts[i].length, &f);
 		if (err < 0)
 			return err;
+		f.spilled = parts[i].spilled;
 		if (i)
 			text_lit(t, ",");
 		text_part(t, &parts[i], &f);
@@ -94,6 +96,7 @@ static void job_run(void *p)
 	}
 	struct footprint f = { 0 };
 	j->err = footprint_measure(j->fd, 0, j->size, &f);
+	f.spilled = j->spilled;
 	if (j->err >= 0) {
 		text_truncate(&j->t, j->t.len - 1); /* the Region's closing brace */
 		text_lit(&j->t, ",\"footprint\":");
@@ -141,6 +144,7 @@ static struct fp_job *job_new(struct server *s, struct region *r, const struct t
 	j->worker = s->worker;
 	j->size = r->size;
 	j->tail = "}}";
+	j->spilled = spillpol_spilled_in(r, 0, UINT64_MAX);
 	return j;
 }
 
@@ -186,6 +190,7 @@ int footprint_defer_parts(struct call *call, struct region *r, const struct text
 	for (size_t i = 0; i < n; i++) {
 		j->parts[i].offset = parts[i].offset;
 		j->parts[i].length = parts[i].length;
+		j->parts[i].spilled = parts[i].spilled;
 		if (parts[i].label && !(j->parts[i].label = strdup(parts[i].label))) {
 			job_free(j);
 			return -ENOMEM;

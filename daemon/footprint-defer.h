@@ -28,6 +28,7 @@ struct text;
 struct fp_part {
 	uint64_t offset, length;
 	const char *label;
+	uint64_t spilled; /* bytes of the part in the spill file, from the spill index */
 };
 
 /* allocated (from region_refresh_stat()) is known and too much to measure on the loop. */

@@ -139,6 +139,8 @@ static void on_close(struct holdtrack *h, struct region *r)
 	}
 	if (--r->holders == 0 && r->kept)
 		free_kept(h, r);
+	else if (r->holders == 0 && h->server)
+		spillpol_poke(h->server); /* idle now: the spill policy may look at it */
 }
 
 static void mark_unknown(const void *node, VISIT which, void *userdata)

@@ -129,6 +129,9 @@ static int open_existing(struct call *call, struct region *r, int access, bool w
 
 	if (reason)
 		return call_denied(call, r->name, reason);
+	int k = access ? spillpol_need_resident(call, r) : 0;
+	if (k != 0)
+		return k < 0 ? -EINVAL : 0;
 	if (access && handout(call, r, access == 2, &fd) < 0)
 		return -EINVAL;
 	return reply_with_fd(call, r, fd, false, with_region);
@@ -176,7 +179,8 @@ static int method_create(struct call *call)
 	    param_bool(call, "exclusive", &exclusive) < 0 ||
 	    param_access(call, "access", &access) < 0 ||
 	    param_bool(call, "withRegion", &with_region) < 0 ||
-	    param_bool(call, "prealloc", &prealloc) < 0)
+	    param_bool(call, "prealloc", &prealloc) < 0 ||
+	    param_bool(call, "nospill", &p.nospill) < 0)
 		return -EINVAL;
 	if (!json_object_object_get(call->params, "size")) /* absent or null */
 		return call_invalid(call, "size", "missing");
@@ -233,6 +237,7 @@ static int method_create(struct call *call)
 		return call_system_error(call, "registry", r);
 	}
 	quota_charge(&call->server->quota, reg);
+	spillpol_poke(call->server);
 	return reply_with_fd(call, reg, fd, true, with_region);
 }
 
@@ -257,6 +262,10 @@ static int method_open(struct call *call)
 		access_check(&call->caller, r, access == 2 ? NEED_READ_WRITE : NEED_READ);
 	if (reason)
 		return call_denied(call, name, reason);
+	/* Spilled: restored first, this call answered when it is back (spillpol.h). */
+	int k = spillpol_need_resident(call, r);
+	if (k != 0)
+		return k < 0 ? -EINVAL : 0;
 	if (handout(call, r, access == 2, &fd) < 0)
 		return -EINVAL;
 	return reply_with_fd(call, r, fd, -1, with_region);
@@ -435,6 +444,10 @@ static int method_resize(struct call *call)
 	struct region *r = lookup(call, &name);
 	if (!r)
 		return -EINVAL;
+	/* Spilled: restored first (the spill index holds the size it had). */
+	int k = spillpol_need_resident(call, r);
+	if (k != 0)
+		return k < 0 ? -EINVAL : 0;
 
 	uint64_t cur = region_refresh_size(r);
 	if (size < cur && !force) {
@@ -457,6 +470,7 @@ static int method_resize(struct call *call)
 	if (err < 0)
 		return call_system_error(call, "ftruncate", err);
 	state_region_changed(call->server, r);
+	spillpol_poke(call->server);
 	return reply_region(call, r);
 }
 
@@ -485,6 +499,7 @@ static int method_rename(struct call *call)
 		if (reason)
 			return call_denied(call, new_name, reason);
 		registry_remove(reg, target);
+		spillpol_forget(call->server, target);
 		state_region_removed(call->server, target);
 		holdtrack_release(call->server, target);
 	}
@@ -502,6 +517,7 @@ static int method_delete(struct call *call)
 	if (!r)
 		return -EINVAL;
 	registry_remove(&call->server->registry, r);
+	spillpol_forget(call->server, r);
 	state_region_removed(call->server, r);
 	/* Reply first: the last close of a memfd (inode teardown) need not delay the caller. */
 	int ret = call_reply(call, NULL, -1);
@@ -632,6 +648,7 @@ static int method_status(struct call *call)
 	json_object_object_add(p, "features", f);
 	/* Since 0.2 (the polish issue): which process this is, for status and kill(1). */
 	json_object_object_add(p, "pid", json_object_new_int64((int64_t)getpid()));
+	spillpol_status(s, p);
 	if (footprint)
 		status_add_footprint(&s->registry, p);
 	return call_reply(call, p, -1);
@@ -644,7 +661,7 @@ static int method_status(struct call *call)
 static const struct method methods[] = {
 	{ "io.shmd.Manager.Create", method_create,
 	  PARAMS(NAME, "size", "mode", "fixed", "seals", "exclusive", "access", "withRegion",
-		 "prealloc"),
+		 "prealloc", "nospill"),
 	  NEED_NOTHING, 0, METHOD_AUDIT },
 	{ "io.shmd.Manager.Open", method_open, PARAMS(NAME, "access", "withRegion"), NEED_READ },
 	{ "io.shmd.Manager.List", method_list,
@@ -676,6 +693,11 @@ static const struct method methods[] = {
 	/* Anonymous regions, memfd_create() through shmd (anon.c). */
 	{ "io.shmd.Manager.CreateAnonymous", method_create_anonymous,
 	  PARAMS("name", "nameBase64", "flags", "withRegion"), NEED_NOTHING, 0, METHOD_AUDIT },
+	/* Spilling (methods-spill.c); SpillEvaluate: administrators, checked inside. */
+	{ "io.shmd.Manager.Spill", method_spill, PARAMS(NAME), NEED_OWNER, 0, METHOD_AUDIT },
+	{ "io.shmd.Manager.Restore", method_restore, PARAMS(NAME), NEED_OWNER, 0, METHOD_AUDIT },
+	{ "io.shmd.Manager.SpillEvaluate", method_spill_evaluate, PARAMS("pressure"), NEED_NOTHING,
+	  0, METHOD_AUDIT },
 	{ "org.varlink.service.GetInfo", introspect_get_info, NULL, NEED_NOTHING },
 	{ "org.varlink.service.GetInterfaceDescription", introspect_get_interface_description,
 	  PARAMS("interface"), NEED_NOTHING },

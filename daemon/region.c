@@ -13,6 +13,7 @@
 #include "log.h"
 #include "ranges.h"
 #include "region.h"
+#include "spill.h"
 
 #ifndef MFD_NOEXEC_SEAL
 #define MFD_NOEXEC_SEAL 0x0008U
@@ -152,6 +153,7 @@ int region_new(const struct region_params *p, struct region **ret, const char **
 	r->gid = p->gid;
 	r->mode = p->mode;
 	r->fixed = p->fixed;
+	r->nospill = p->nospill;
 	r->creator = p->creator;
 	r->creator.unit = intern_ref(p->creator.unit);
 	r->created_usec = r->changed_usec = now_usec();
@@ -166,6 +168,7 @@ void region_free(struct region *r)
 		return;
 	safe_close(r->fd);
 	ranges_free(r->ranges);
+	spill_index_free(r->spill);
 	intern_unref(r->creator.unit);
 	free(r->name);
 	free(r);

@@ -14,8 +14,11 @@ struct identity {
 	const char *unit;
 };
 
+/* Where the data is (spill.h has the transient states too); persisted. */
 enum region_state {
 	REGION_RESIDENT,
+	REGION_SPILLED,
+	REGION_DAMAGED,
 };
 
 /*
@@ -38,11 +41,14 @@ struct region {
 	unsigned foreign_logged; /* foreign seals already reported in the log */
 	bool fixed;
 	uint8_t state;
+	bool nospill; /* never spilled (Create's nospill): shmd(8), SPILL */
 	/* Quota bookkeeping (quota.c): the bytes charged, the slot in its watch list + 1. */
 	uint64_t charged;
 	size_t quota_watch;
 	/* Named ranges (ranges.h): plain data, NULL when there are none. */
 	struct ranges *ranges;
+	/* Spill index (spill.h): plain data, NULL for a region never spilled. */
+	struct spill_index *spill;
 	/* Holder tracking (holdtrack.h); not persisted: a restarted daemon recounts. */
 	int watch;	    /* inotify watch descriptor; 0: not watched */
 	uint32_t holders;   /* descriptions outside the daemon, when holders_known */
@@ -65,6 +71,7 @@ struct region_params {
 	bool fixed;
 	unsigned seals;
 	struct identity creator;
+	bool nospill;
 };
 
 /*

@@ -11,6 +11,7 @@
 #include "quota.h"
 #include "reload.h"
 #include "server.h"
+#include "spillpol.h"
 
 static uint64_t monotonic_usec(void)
 {
@@ -36,6 +37,7 @@ int reload_conf(struct server *s, struct conf_error *err)
 		quota_set_conf(&s->quota, &conf);
 		quota_rebuild(&s->quota, &s->registry);
 		holdtrack_recharge(s); /* deleted regions still held stay charged */
+		spillpol_reload(s);
 		log_info("reloaded %s (%zu files): %zu subjects, %zu prefixes%s", path,
 			 s->quota.conf.n_files, s->quota.conf.n_subjects, s->quota.conf.n_prefixes,
 			 conf.n_options ? "; [Daemon] keys take effect at the next start" : "");

@@ -60,9 +60,9 @@ int server_init(struct server *s, sd_event *event, const struct config *config)
 		r = connections_init(s);
 	if (r >= 0)
 		r = state_init(&s->state);
-	(void)holdtrack_init(&s->holdtrack, event); /* failure: counts off, logged */
 	if (r >= 0)
 		r = worker_new(event, &s->worker);
+	(void)holdtrack_init(&s->holdtrack, event); /* failure: counts off, logged */
 	return r;
 }
 
@@ -207,6 +207,8 @@ void server_done(struct server *s)
 	connections_done(s);
 	/* After the connections (their pending calls are detached), before the registry. */
 	s->worker = (worker_free(s->worker), NULL);
+	/* After the worker: the spill engine's cancelled jobs have completed. */
+	spillpol_done(s);
 	for (size_t i = 0; i < s->n_listeners; i++)
 		sd_event_source_disable_unref(s->listeners[i]);
 	s->n_listeners = 0;

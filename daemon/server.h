@@ -10,6 +10,7 @@
 #include "limits.h"
 #include "quota.h"
 #include "registry.h"
+#include "spillpol.h"
 #include "state.h"
 
 struct config;
@@ -40,11 +41,12 @@ struct server {
 	uint64_t started_usec;
 	bool noexec_seal;
 	bool anon_vma_name;
-	struct quota quota;	    /* limits and charges per user, group and unit; name prefixes */
-	struct state state;	    /* persistence through the fd store (state.h) */
-	struct holdtrack holdtrack; /* holder counts, deleted regions still held (holdtrack.h) */
+	struct quota quota; /* limits and charges per user, group and unit; name prefixes */
+	struct state state; /* persistence through the fd store (state.h) */
 	/* Slow jobs off the event loop (worker.h). */
 	struct worker *worker;
+	struct holdtrack holdtrack; /* holder counts, deleted regions still held (holdtrack.h) */
+	struct spillpol spillpol;   /* the spill file and when to use it (spillpol.h) */
 };
 
 int server_init(struct server *s, sd_event *event, const struct config *config);

@@ -11,6 +11,7 @@
 #include "name.h"
 #include "ranges.h"
 #include "region.h"
+#include "spill-index.h"
 #include "state-record.h"
 
 uint32_t state_crc32(uint32_t crc, const void *data, size_t len)
@@ -183,6 +184,28 @@ static int dec_ranges(struct region *r, const uint8_t *v, size_t len, const stru
 	return pos == len ? 0 : -EBADMSG;
 }
 
+/* The spill index (spill-index.c): extents and checksums, and the last spill/restore times. */
+static void enc_spill(struct text *t, const struct region *r, const struct state_field *f)
+{
+	spill_index_encode(t, r);
+}
+
+static int dec_spill(struct region *r, const uint8_t *v, size_t len, const struct state_field *f)
+{
+	return spill_index_decode(r, v, len);
+}
+
+static void enc_spill_time(struct text *t, const struct region *r, const struct state_field *f)
+{
+	spill_index_encode_time(t, r, (int)f->offset);
+}
+
+static int dec_spill_time(struct region *r, const uint8_t *v, size_t len,
+			  const struct state_field *f)
+{
+	return spill_index_decode_time(r, v, len, (int)f->offset);
+}
+
 #define UINT_FIELD(t, n, m)                                                                        \
 	{                                                                                          \
 		.tag = (t), .name = (n), .encode = enc_uint, .decode = dec_uint,                   \
@@ -222,6 +245,24 @@ static const struct state_field region_fields[] = {
 	UINT_FIELD(15, "fixed", fixed),
 	UINT_FIELD(16, "state", state),
 	{ .tag = 17, .name = "ranges", .encode = enc_ranges, .decode = dec_ranges },
+	/* Critical: a shmd that cannot read a region's spilled extents must not start. */
+	{ .tag = 20,
+	  .name = "spill.extents",
+	  .not_in_stat = true,
+	  .encode = enc_spill,
+	  .decode = dec_spill },
+	{ .tag = STATE_TAG_OPTIONAL | 21,
+	  .name = "spilledUSec",
+	  .encode = enc_spill_time,
+	  .decode = dec_spill_time,
+	  .offset = 0 },
+	{ .tag = STATE_TAG_OPTIONAL | 22,
+	  .name = "restoredUSec",
+	  .encode = enc_spill_time,
+	  .decode = dec_spill_time,
+	  .offset = 1 },
+	/* Tags 34-39: spill policy. */
+	UINT_FIELD(34, "nospill", nospill),
 };
 
 const struct state_field *state_region_fields(size_t *ret_n)

@@ -236,6 +236,17 @@ void state_region_changed(struct server *s, struct region *r)
 	(void)append(s, &t);
 }
 
+int state_region_record(struct server *s, struct region *r)
+{
+	struct text t;
+
+	if (!state_enabled(&s->state))
+		return 0;
+	text_init(&t);
+	state_write_region(&t, r);
+	return append(s, &t);
+}
+
 void state_region_removed(struct server *s, struct region *r)
 {
 	char buf[FDSTORE_NAME_MAX];

@@ -71,6 +71,12 @@ int state_restore(struct server *s);
  */
 int state_region_added(struct server *s, struct region *r);
 void state_region_changed(struct server *s, struct region *r);
+/*
+ * The same, for a caller that must know the change is recorded before it goes on (the
+ * spill engine punches a memfd only after its index is): 0 (also when persistence is
+ * off) or -errno.
+ */
+int state_region_record(struct server *s, struct region *r);
 void state_region_removed(struct server *s, struct region *r);
 
 /* Between state.c and state-load.c: write a snapshot (see above); close what start handed over. */

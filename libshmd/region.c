@@ -18,6 +18,7 @@ struct shmd_region {
 	unsigned seals;
 	unsigned foreign_seals;
 	bool fixed;
+	bool nospill;
 	char *state;
 	uint64_t created_usec;
 	uint64_t changed_usec;
@@ -167,6 +168,9 @@ static int parse_region(json_object *obj, struct shmd_region *r)
 	r->uid = uid;
 	r->gid = gid;
 	r->mode = (mode_t)mode;
+	/* Absent from a daemon before 0.3: false. */
+	if (json_get_bool(obj, "nospill", &r->nospill) < 0)
+		r->nospill = false;
 	parse_holders(obj, r);
 
 	const char *state = json_get_str(obj, "state");
@@ -269,6 +273,11 @@ _export_ unsigned shmd_region_get_seals(const struct shmd_region *region)
 _export_ unsigned shmd_region_get_foreign_seals(const struct shmd_region *region)
 {
 	return region->foreign_seals;
+}
+
+_export_ bool shmd_region_is_nospill(const struct shmd_region *region)
+{
+	return region && region->nospill;
 }
 
 _export_ bool shmd_region_is_fixed(const struct shmd_region *region)

@@ -40,6 +40,8 @@
  *   io.shmd.Manager.ConfigError            -EINVAL
  *   io.shmd.Manager.MessageTooLarge        -EMSGSIZE
  *   io.shmd.Manager.TooManyFileDescriptors -ETOOMANYREFS
+ *   io.shmd.Manager.RegionNotSpillable     -EPERM (since 0.3)
+ *   io.shmd.Manager.RegionDamaged          -EBADMSG (since 0.3)
  *   io.shmd.Manager.SystemError            the daemon's errno, negated (-EIO if it
  *                                          is one of the one-meaning errnos below)
  *   org.varlink.service.MethodNotFound     -EOPNOTSUPP
@@ -142,6 +144,8 @@ unsigned shmd_region_get_seals(const struct shmd_region *region);
 /* Seals added by a holder, not through the daemon. */
 unsigned shmd_region_get_foreign_seals(const struct shmd_region *region);
 bool shmd_region_is_fixed(const struct shmd_region *region);
+/* Created nospill: never spilled (false from a daemon before 0.3). Since 0.3. */
+bool shmd_region_is_nospill(const struct shmd_region *region);
 /* "resident" (later: "spilled", ...). */
 const char *shmd_region_get_state(const struct shmd_region *region);
 /* Microseconds since the epoch. */
@@ -162,6 +166,8 @@ enum {
 	/* Allocate the memory at creation (fallocate): no holder faults on a missing page,
 	 * and ENOSPC/ENOMEM come now rather than as SIGBUS later. Since 0.2. */
 	SHMD_CREATE_PREALLOC = 1 << 2,
+	/* Never spill the region to shmd's spill file (shmd(8), SPILL). Since 0.3. */
+	SHMD_CREATE_NOSPILL = 1 << 3,
 };
 
 /*
@@ -299,6 +305,26 @@ int shmd_create_opts_set_seals(struct shmd_create_opts *opts, unsigned seals);
 /* 0, or -EINVAL (opts NULL). */
 int shmd_create_opts_set_fixed(struct shmd_create_opts *opts, bool fixed);
 int shmd_create_opts_set_open_existing(struct shmd_create_opts *opts, bool open_existing);
+/*
+ * Spill the region to the daemon's spill file (its memory is freed), or bring it back;
+ * both return when the data has moved (an Open of a spilled region restores it too).
+ * ret_region, if not NULL, receives the region after it (unref it). 0 or -errno: -EBUSY
+ * (a process holds it), -EPERM (not spillable: nospill, write-sealed, spilling off),
+ * -EBADMSG (a restore found a bad checksum: the region is damaged), -ENOSPC (the spill file
+ * is full: the region stays in memory). Since 0.3.
+ */
+int shmd_spill(struct shmd_ctx *ctx, const char *name, struct shmd_region **ret_region);
+/*
+ * A number of the Status's spill object by its wire name (shmd-varlink(7), SpillStatus:
+ * "fileSize", "used", "free", "spilledRegions", "spilledBytes", "errors",
+ * "unwatchedRegions", ...; "enabled" is 1 or 0): true and *ret when the daemon sent it.
+ * _string: "path", "lastError", "pressureTrigger", or NULL. Since 0.3.
+ */
+bool shmd_status_get_spill(const struct shmd_status *status, const char *name, uint64_t *ret);
+const char *shmd_status_get_spill_string(const struct shmd_status *status, const char *name);
+int shmd_restore(struct shmd_ctx *ctx, const char *name, struct shmd_region **ret_region);
+/* true: the region is never spilled (SHMD_CREATE_NOSPILL). 0, or -EINVAL. Since 0.3. */
+int shmd_create_opts_set_nospill(struct shmd_create_opts *opts, bool nospill);
 /*
  * Create a region of size bytes with opts (NULL: the defaults); the options
  * object is only read, and may be reused or freed at once. ret_fd,

@@ -32,6 +32,7 @@ complete_words() {
 	assert_success
 	assert_output "stat
 seal
+spill
 status"
 }
 

@@ -8,6 +8,7 @@
 #include "intern.h"
 #include "ranges.h"
 #include "region.h"
+#include "spill-index.h"
 #include "state-record.h"
 #include "testlib.h"
 
@@ -27,7 +28,16 @@ static struct region *sample(void)
 	r->applied_seals = 0x1f;
 	r->seals = 0x3f;
 	r->fixed = true;
-	r->state = 0;
+	r->state = REGION_SPILLED;
+	struct spill_index *ix = spill_index_get(r);
+	ix->size = 3 * 4096;
+	ix->n_extents = 2;
+	ix->extents = calloc(2, sizeof(*ix->extents));
+	ix->extents[0] = (struct spill_extent){ 0, 1ull << 30, 4096, 0x0123456789abcdefull };
+	ix->extents[1] = (struct spill_extent){ 2 * 4096, 8192, 4096, 42 };
+	ix->spilled_bytes = 2 * 4096;
+	ix->spilled_usec = 1764900000000003ull;
+	ix->restored_usec = 1764900000000004ull;
 	if (ranges_set(r, 0, 4 * 4096, "boot rom") < 0 ||
 	    ranges_set(r, 1 << 20, 2 * 4096, "ram") < 0)
 		bail_out("cannot label the sample region");
@@ -51,6 +61,13 @@ static void check_same(const struct region *a, const struct region *b)
 		       strcmp(x->label, y->label) == 0;
 	}
 	ok(same && ranges_count(b) == 2, "named ranges (offset, length, label)");
+	const struct spill_index *x = a->spill, *y = b->spill;
+	ok(b->state == a->state && y && y->size == x->size && y->n_extents == x->n_extents &&
+		   y->spilled_bytes == x->spilled_bytes &&
+		   memcmp(x->extents, y->extents, x->n_extents * sizeof(*x->extents)) == 0,
+	   "spill state, index extents and checksums");
+	ok(y && y->spilled_usec == x->spilled_usec && y->restored_usec == x->restored_usec,
+	   "last spill and restore times");
 	is_int(b->fd, -1, "decoded region has no fd yet");
 }
 
@@ -180,6 +197,30 @@ static void test_newer_fields(void)
 	text_done(&t);
 }
 
+/* A spill index that would make restore read the wrong bytes is refused, not trusted. */
+static void test_spill_malformed(void)
+{
+	struct region *a = sample(), *b = NULL;
+	const char *why;
+	unsigned tag = 0;
+	struct text t;
+
+	text_init(&t);
+	a->spill->extents[1].offset = 0; /* overlaps the first */
+	state_write_region(&t, a);
+	is_int(read_one(&t, &b, &why, &tag), -EBADMSG, "overlapping spill extents are refused");
+	a->spill->extents[1].offset = 2 * 4096 + 512;
+	text_truncate(&t, 0);
+	state_write_region(&t, a);
+	is_int(read_one(&t, &b, &why, &tag), -EBADMSG, "an unaligned spill extent is refused");
+	a->spill->extents[1].offset = 3 * 4096;
+	text_truncate(&t, 0);
+	state_write_region(&t, a);
+	is_int(read_one(&t, &b, &why, &tag), -EBADMSG, "a spill extent past the size is refused");
+	region_free(a);
+	text_done(&t);
+}
+
 static void test_header(void)
 {
 	struct text t;
@@ -221,6 +262,7 @@ int main(void)
 	test_roundtrip();
 	test_torn();
 	test_newer_fields();
+	test_spill_malformed();
 	test_header();
 	test_store_names();
 	return done_testing();

@@ -1,0 +1,62 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# shmctl spill and restore, create --nospill, and the spill lines of status, with spilling on.
+
+load helpers
+
+setup() {
+	SPILL_CONF_DIR=$(mktemp -d "${TMPDIR:-/tmp}/shmctl-spill.XXXXXX")
+	printf '[Spill]\nEnable=yes\nPath=%s/spill\nMaxSize=16M\nMinIdleSec=0\nPressureTrigger=no\n' \
+		"$SPILL_CONF_DIR" >"$SPILL_CONF_DIR/shmd.conf"
+	shmd_start --config "$SPILL_CONF_DIR/shmd.conf"
+}
+
+teardown() {
+	shmd_stop
+	rm -rf "$SPILL_CONF_DIR"
+}
+
+@test "spill: the region leaves memory, open and read bring back the same bytes" {
+	head -c 1M /dev/urandom >"$SPILL_CONF_DIR/data"
+	shmctl create r 1M
+	shmctl write r <"$SPILL_CONF_DIR/data"
+	run shmctl spill r
+	assert_success
+	assert_output ""
+	run shmctl stat r -o STATE,ALLOC --raw --bytes
+	assert_line "STATE spilled"
+	assert_line "ALLOC 0"
+	shmctl read r >"$SPILL_CONF_DIR/back"
+	assert_equal "$(sha256sum <"$SPILL_CONF_DIR/back")" "$(sha256sum <"$SPILL_CONF_DIR/data")"
+	run shmctl stat r -o STATE --raw
+	assert_output "STATE resident"
+	shmctl spill r
+	run shmctl restore r --json
+	assert_success
+	assert_output --partial '"state": "resident"'
+}
+
+@test "spill: nospill and write-sealed regions are refused with the reason (exit 4)" {
+	shmctl create n 4K --nospill
+	run shmctl spill n
+	assert_failure 4
+	assert_output --partial "cannot spill 'n': not spillable: created nospill"
+	shmctl create w 4K --seal write
+	run shmctl spill w
+	assert_failure 4
+	assert_output --partial "not spillable: write-sealed"
+	run shmctl spill missing
+	assert_failure 3
+}
+
+@test "status: the spill file and the spilled regions" {
+	shmctl create r 64K
+	printf 'x' | shmctl write r
+	shmctl spill r
+	run shmctl status
+	assert_success
+	assert_line --regexp '^Spill: +on, .*/spill$'
+	assert_line --regexp '^Spilled regions: +1$'
+	run shmctl status --json
+	assert_output --partial '"spilledRegions": 1'
+}
