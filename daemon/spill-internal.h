@@ -43,7 +43,7 @@ struct spill {
 	uint64_t max_size;
 	spill_record_fn record;
 	void *record_userdata;
-	void *buf; /* SPILL_CHUNK, page aligned: the worker thread's bounce buffer */
+	void *buf; /* SPILL_IO, page aligned: the worker thread's bounce buffer */
 	/* Under lock (the loop frees and claims, the thread allocates): */
 	pthread_mutex_t lock;
 	struct spill_alloc alloc;

@@ -128,7 +128,11 @@ static bool zero_page(const char *p)
 	return p[0] == 0 && memcmp(p, p + 1, PAGE - 1) == 0;
 }
 
-/* [a, b) of buf (region offset pos + a) to free space, in as many pieces as the file has. */
+/*
+ * [a, b) of buf (region offset pos + a) to free space, in as many pieces as the file has,
+ * each written with one pwrite (up to SPILL_IO bytes: fewer, larger O_DIRECT writes) and
+ * recorded as extents of at most SPILL_CHUNK, each with its own XXH3.
+ */
 static int write_run(struct spill *sp, struct spill_job *j, uint64_t pos, size_t a, size_t b)
 {
 	while (a < b) {
@@ -136,11 +140,15 @@ static int write_run(struct spill *sp, struct spill_job *j, uint64_t pos, size_t
 		int r = get_space(sp, b - a, &off, &got);
 		if (r < 0)
 			return fail(j, r, "allocate");
-		struct spill_extent e = { pos + a, off, got,
-					  XXH3_64bits((char *)sp->buf + a, got) };
-		if ((r = add_extent(j, &e)) < 0) {
-			spill_io_free_extents(sp, &e, 1);
-			return fail(j, r, "index");
+		for (uint64_t k = 0; k < got; k += SPILL_CHUNK) {
+			uint64_t n = MIN(SPILL_CHUNK, got - k);
+			struct spill_extent e = { pos + a + k, off + k, n,
+						  XXH3_64bits((char *)sp->buf + a + k, n) };
+			if ((r = add_extent(j, &e)) < 0) { /* the rest of the piece goes back */
+				struct spill_extent rest = { 0, off + k, got - k, 0 };
+				spill_io_free_extents(sp, &rest, 1);
+				return fail(j, r, "index");
+			}
 		}
 		if ((r = write_full(sp->dfd, (char *)sp->buf + a, got, off)) < 0)
 			return fail(j, r, "write");
@@ -173,7 +181,7 @@ static int write_chunk(struct spill *sp, struct spill_job *j, uint64_t pos, size
 	return 0;
 }
 
-/* Every data extent (SEEK_DATA/SEEK_HOLE) in chunks aligned to SPILL_CHUNK of the region. */
+/* Every data extent (SEEK_DATA/SEEK_HOLE) in chunks aligned to SPILL_IO of the region. */
 static int copy_out(struct spill *sp, struct spill_job *j)
 {
 	for (uint64_t pos = 0; pos < j->size;) {
@@ -184,7 +192,7 @@ static int copy_out(struct spill *sp, struct spill_job *j)
 		if (hole < 0)
 			return fail(j, negative_errno(), "seek");
 		for (pos = (uint64_t)data & ~(uint64_t)(PAGE - 1); pos < (uint64_t)hole;) {
-			uint64_t next = MIN((uint64_t)hole, (pos / SPILL_CHUNK + 1) * SPILL_CHUNK);
+			uint64_t next = MIN((uint64_t)hole, (pos / SPILL_IO + 1) * SPILL_IO);
 			ssize_t n = read_full(j->memfd, sp->buf, next - pos, pos);
 			if (n < 0)
 				return fail(j, (int)n, "read");
@@ -219,26 +227,47 @@ static int punch(struct spill_job *j)
 	return 0;
 }
 
+/* Extents [i, end) that follow each other in the region and in the file, up to SPILL_IO. */
+static size_t batch_end(const struct spill_job *j, size_t i)
+{
+	uint64_t len = j->ext[i].length;
+	size_t k = i + 1;
+
+	for (; k < j->n_ext; k++) {
+		const struct spill_extent *p = &j->ext[k - 1], *e = &j->ext[k];
+		if (e->offset != p->offset + p->length ||
+		    e->file_offset != p->file_offset + p->length || len + e->length > SPILL_IO)
+			break;
+		len += e->length;
+	}
+	return k;
+}
+
 /* Every extent read back and checked before it is written into the memfd. */
 static int copy_in(struct spill *sp, struct spill_job *j)
 {
-	for (size_t i = 0; i < j->n_ext; i++) {
+	for (size_t i = 0, end; i < j->n_ext; i = end) {
 		const struct spill_extent *e = &j->ext[i];
-		ssize_t n = read_full(sp->dfd, sp->buf, e->length, e->file_offset);
-		if (n < 0 || (uint64_t)n != e->length) {
+		end = batch_end(j, i);
+		uint64_t len = j->ext[end - 1].offset + j->ext[end - 1].length - e->offset;
+		ssize_t n = read_full(sp->dfd, sp->buf, len, e->file_offset);
+		if (n < 0 || (uint64_t)n != len) {
 			j->bad = i;
 			return fail(j, n < 0 ? (int)n : -EBADMSG, "read");
 		}
-		if (XXH3_64bits(sp->buf, e->length) != e->xxh3) {
-			j->bad = i;
-			return fail(j, -EBADMSG, "checksum");
+		for (size_t k = i; k < end; k++) {
+			const struct spill_extent *x = &j->ext[k];
+			if (XXH3_64bits((char *)sp->buf + (x->offset - e->offset), x->length) !=
+			    x->xxh3) {
+				j->bad = k;
+				return fail(j, -EBADMSG, "checksum");
+			}
 		}
 		if (i == 0) /* tests: hold the job mid-restore */
 			worker_fault_hold(sp->worker, "restore-read");
 		if (e->offset >= j->size)
 			continue;
-		int r = write_full(j->memfd, sp->buf, MIN(e->length, j->size - e->offset),
-				   e->offset);
+		int r = write_full(j->memfd, sp->buf, MIN(len, j->size - e->offset), e->offset);
 		if (r < 0)
 			return fail(j, r, "write");
 	}

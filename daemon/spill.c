@@ -283,7 +283,7 @@ int spill_open(struct spill **ret, struct worker *worker, const char *path, uint
 	pthread_mutex_init(&sp->lock, NULL);
 	spill_alloc_init(&sp->alloc);
 	sp->path = strdup(path);
-	sp->buf = aligned_alloc(PAGE, SPILL_CHUNK);
+	sp->buf = aligned_alloc(PAGE, SPILL_IO);
 	if (!sp->path || !sp->buf)
 		r = -ENOMEM;
 	else if ((r = open_file(sp, path)) < 0)
