@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Commands that show regions: ls (a column table) and stat (one region, every detail). */
 
+#include <getopt.h>
 #include <stdio.h>
 
 #include "columns.h"
@@ -19,22 +20,24 @@ static void listp(struct shmd_list **l)
 	shmd_list_free(*l);
 }
 
-/* ls's options: the global ones and --ranges. SHMCTL_OPT_CONTINUE or an exit status. */
-static int ls_options(struct shmctl *s, int argc, char *argv[], bool *ranges)
+/* ls's options: the global ones, --ranges and --deleted. SHMCTL_OPT_CONTINUE or an exit status. */
+static int ls_options(struct shmctl *s, int argc, char *argv[], bool *ranges, bool *deleted)
 {
 	enum {
-		OPT_RANGES = OPT_CMD_FIRST
+		OPT_RANGES = OPT_CMD_FIRST,
+		OPT_DELETED,
 	};
 	static const struct option options[] = {
 		{ "ranges", no_argument, NULL, OPT_RANGES },
+		{ "deleted", no_argument, NULL, OPT_DELETED },
 		SHMCTL_GLOBAL_LONGOPTS,
 		{},
 	};
 	int c, r;
 
 	while ((c = getopt_long(argc, argv, SHMCTL_GLOBAL_SHORTOPTS, options, NULL)) != -1) {
-		if (c == OPT_RANGES) {
-			*ranges = true;
+		if (c == OPT_RANGES || c == OPT_DELETED) {
+			*(c == OPT_RANGES ? ranges : deleted) = true;
 			continue;
 		}
 		r = shmctl_global_option(s, c, optarg);
@@ -69,11 +72,11 @@ int cmd_ls(struct shmctl *s, int argc, char *argv[])
 	_cleanup_(tablep) struct table *t = NULL;
 	_cleanup_(listp) struct shmd_list *list = NULL;
 	char *prefix = NULL;
-	bool ranges = false;
+	bool ranges = false, deleted = false;
 	unsigned flags = 0;
 	int r;
 
-	r = ls_options(s, argc, argv, &ranges);
+	r = ls_options(s, argc, argv, &ranges, &deleted);
 	if (r != SHMCTL_OPT_CONTINUE)
 		return r;
 	argc -= optind;
@@ -93,6 +96,8 @@ int cmd_ls(struct shmctl *s, int argc, char *argv[])
 	r = shmctl_connect(s);
 	if (r)
 		return r;
+	if (deleted)
+		flags |= SHMD_LIST_DELETED;
 	r = shmd_list_flags(s->ctx, prefix, flags, &list);
 	if (r < 0)
 		return shmctl_fail(s, r, "list", prefix);

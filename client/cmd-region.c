@@ -108,6 +108,7 @@ int cmd_create(struct shmctl *s, int argc, char *argv[])
 {
 	enum {
 		OPT_FROM = OPT_CMD_FIRST,
+		OPT_NOSPILL,
 	};
 	static const struct option options[] = {
 		{ "mode", required_argument, NULL, 'm' },
@@ -117,6 +118,7 @@ int cmd_create(struct shmctl *s, int argc, char *argv[])
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "from", required_argument, NULL, OPT_FROM },
 		{ "prealloc", no_argument, NULL, 'P' },
+		{ "nospill", no_argument, NULL, OPT_NOSPILL },
 		SHMCTL_GLOBAL_LONGOPTS,
 		{},
 	};
@@ -157,6 +159,9 @@ int cmd_create(struct shmctl *s, int argc, char *argv[])
 			continue;
 		case OPT_FROM:
 			from = optarg;
+			continue;
+		case OPT_NOSPILL:
+			flags |= SHMD_CREATE_NOSPILL;
 			continue;
 		default:
 			r = shmctl_global_option(s, c, optarg);

@@ -21,6 +21,11 @@ static const char *const limit_names[] = {
 	"maxOutputBytes", "messageTimeoutUSec", "idleTimeoutUSec",
 };
 static const char *const feature_names[] = { "noexecSeal", "anonVmaName" };
+/* Holder tracking's counters (shmd_status_get_counter()); sizes end in "Size". */
+static const char *const holder_counters[] = { "deletedRegions", "deletedSize", "unwatchedRegions",
+					       "holderOverflows" };
+static const char *const holder_labels[] = { "Deleted, still held:", "Deleted size:",
+					     "Unwatched regions:", "Holder overflows:" };
 
 /* Resident vs apparent vs swapped, as ipcs -u shows for SysV segments. */
 static const struct {
@@ -32,6 +37,47 @@ static const struct {
 	{ SHMD_FOOTPRINT_ALLOCATED, "allocated", "Allocated:" },
 	{ SHMD_FOOTPRINT_DIRTY, "dirty", "Dirty:" },
 };
+
+/* The spill object (since 0.3): wire name, label, and whether it is a size. */
+static const struct {
+	const char *key, *label;
+	bool size;
+} spill_lines[] = {
+	{ "fileSize", "Spill file size:", true },
+	{ "used", "Spill file used:", true },
+	{ "free", "Spill file free:", true },
+	{ "spilledRegions", "Spilled regions:", false },
+	{ "spilledBytes", "Spilled bytes:", true },
+	{ "damagedRegions", "Damaged regions:", false },
+	{ "spills", "Spills:", false },
+	{ "restores", "Restores:", false },
+	{ "errors", "Spill errors:", false },
+	{ "unwatchedRegions", "Unwatchable regions:", false },
+	{ "regionMemory", "Region memory:", true },
+	{ "automaticSpills", "Automatic spills:", false },
+	{ "pressureEvents", "Pressure events:", false },
+};
+static const char *const spill_strings[] = { "path", "lastError", "pressureTrigger" };
+
+static void status_spill_json(const struct shmd_status *st, json_object *obj)
+{
+	json_object *o;
+	uint64_t v;
+
+	if (!shmd_status_get_spill(st, "enabled", &v) || !(o = json_object_new_object()))
+		return;
+	json_object_object_add(o, "enabled", json_object_new_boolean(v != 0));
+	for (size_t i = 0; i < ELEMENTSOF(spill_lines); i++)
+		if (shmd_status_get_spill(st, spill_lines[i].key, &v))
+			json_object_object_add(o, spill_lines[i].key,
+					       json_object_new_int64((int64_t)v));
+	for (size_t i = 0; i < ELEMENTSOF(spill_strings); i++) {
+		const char *str = shmd_status_get_spill_string(st, spill_strings[i]);
+		json_object_object_add(o, spill_strings[i],
+				       str ? json_object_new_string(str) : NULL);
+	}
+	json_object_object_add(obj, "spill", o);
+}
 
 static void status_footprint_json(const struct shmd_status *st, json_object *obj)
 {
@@ -79,6 +125,12 @@ static json_object *status_json(const struct shmctl *s, const struct shmd_status
 			json_object_object_add(limits, limit_names[i],
 					       json_object_new_int64((int64_t)v));
 	}
+	for (size_t i = 0; i < ELEMENTSOF(holder_counters); i++) {
+		uint64_t v;
+		if (shmd_status_get_counter(st, holder_counters[i], &v))
+			json_object_object_add(obj, holder_counters[i],
+					       json_object_new_int64((int64_t)v));
+	}
 	json_object_object_add(obj, "limits", limits);
 	for (size_t i = 0; i < ELEMENTSOF(feature_names); i++)
 		json_object_object_add(
@@ -86,6 +138,7 @@ static json_object *status_json(const struct shmctl *s, const struct shmd_status
 			json_object_new_boolean(shmd_status_has_feature(st, feature_names[i])));
 	json_object_object_add(obj, "features", features);
 	status_footprint_json(st, obj);
+	status_spill_json(st, obj);
 	return TAKE_PTR(obj);
 }
 
@@ -146,6 +199,31 @@ static const char *const limit_labels[] = {
 };
 static const char *const feature_labels[] = { "Noexec seal:", "Anon VMA names:" };
 
+static void status_print_spill(const struct shmctl *s, const struct shmd_status *st)
+{
+	const char *path = shmd_status_get_spill_string(st, "path");
+	const char *err = shmd_status_get_spill_string(st, "lastError");
+	const char *trigger = shmd_status_get_spill_string(st, "pressureTrigger");
+	uint64_t v;
+
+	if (!shmd_status_get_spill(st, "enabled", &v))
+		return; /* a daemon before 0.3 */
+	printf("%-*s %s%s%s\n", LABEL_WIDTH, "Spill:", v ? "on" : "off", path ? ", " : "",
+	       path ? path : "");
+	for (size_t i = 0; i < ELEMENTSOF(spill_lines); i++) {
+		if (!shmd_status_get_spill(st, spill_lines[i].key, &v))
+			continue;
+		if (spill_lines[i].size)
+			print_size_line(s, spill_lines[i].label, v);
+		else
+			printf("%-*s %llu\n", LABEL_WIDTH, spill_lines[i].label,
+			       (unsigned long long)v);
+	}
+	printf("%-*s %s\n", LABEL_WIDTH, "Pressure trigger:", trigger ? trigger : "off");
+	if (err)
+		printf("%-*s %s\n", LABEL_WIDTH, "Last spill error:", err);
+}
+
 static void status_print_human(const struct shmctl *s, const struct shmd_status *st)
 {
 	_cleanup_free_ char *started = time_format_human(shmd_status_get_started_usec(st));
@@ -165,6 +243,15 @@ static void status_print_human(const struct shmctl *s, const struct shmd_status 
 			print_size_line(s, footprint_lines[i].label, (uint64_t)v);
 	}
 	print_used_line(st, "Connections:", shmd_status_get_connections(st), "maxConnections");
+	for (size_t i = 0; i < ELEMENTSOF(holder_counters); i++) {
+		uint64_t v;
+		if (!shmd_status_get_counter(st, holder_counters[i], &v))
+			continue;
+		if (strstr(holder_counters[i], "Size"))
+			print_size_line(s, holder_labels[i], v);
+		else
+			printf("%-*s %llu\n", LABEL_WIDTH, holder_labels[i], (unsigned long long)v);
+	}
 	for (size_t i = 0; i < ELEMENTSOF(limit_names); i++) {
 		uint64_t v;
 		if (!shmd_status_get_limit(st, limit_names[i], &v))
@@ -179,6 +266,7 @@ static void status_print_human(const struct shmctl *s, const struct shmd_status 
 	for (size_t i = 0; i < ELEMENTSOF(feature_names); i++)
 		printf("%-*s %s\n", LABEL_WIDTH, feature_labels[i],
 		       shmd_status_has_feature(st, feature_names[i]) ? "yes" : "no");
+	status_print_spill(s, st);
 }
 
 int cmd_status(struct shmctl *s, int argc, char *argv[])

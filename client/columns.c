@@ -275,6 +275,19 @@ static int fixed_json(const void *row, json_object *obj)
 	return 0;
 }
 
+static char *nospill_text(const void *row, const struct table_format *fmt)
+{
+	return strdup(shmd_region_is_nospill(R(row)) ? "yes" : "no");
+}
+static int nospill_json(const void *row, json_object *obj)
+{
+	json_object *b = json_object_new_boolean(shmd_region_is_nospill(R(row)));
+	if (!b)
+		return -ENOMEM;
+	json_object_object_add(obj, "nospill", b);
+	return 0;
+}
+
 static char *state_text(const void *row, const struct table_format *fmt)
 {
 	const char *state = shmd_region_get_state(R(row));
@@ -386,6 +399,64 @@ static int nranges_json(const void *row, json_object *obj)
 	return add_int(obj, "nRanges", (int64_t)shmd_region_get_n_ranges(R(row)));
 }
 
+static char *holders_text(const void *row, const struct table_format *fmt)
+{
+	int64_t n = shmd_region_get_holder_count(R(row));
+	/* Not known (not watchable, events lost): the daemon counts it as held. */
+	return n < 0 ? strdup("?") : strdup_printf("%lld", (long long)n);
+}
+static int holders_json(const void *row, json_object *obj)
+{
+	int64_t n = shmd_region_get_holder_count(R(row));
+	if (n < 0) {
+		json_object_object_add(obj, "holders", NULL);
+		return 0;
+	}
+	return add_int(obj, "holders", n);
+}
+
+static char *usec_text(uint64_t usec)
+{
+	return usec ? time_format_human(usec) : strdup("-");
+}
+static int usec_json(json_object *obj, const char *key, const char *usec_key, uint64_t usec)
+{
+	if (usec)
+		return add_time(obj, key, usec_key, usec);
+	json_object_object_add(obj, key, NULL);
+	return 0;
+}
+
+static char *lastopen_text(const void *row, const struct table_format *fmt)
+{
+	return usec_text(shmd_region_get_last_open_usec(R(row)));
+}
+static int lastopen_json(const void *row, json_object *obj)
+{
+	return usec_json(obj, "lastOpen", "lastOpenUSec", shmd_region_get_last_open_usec(R(row)));
+}
+
+static char *lastclose_text(const void *row, const struct table_format *fmt)
+{
+	return usec_text(shmd_region_get_last_close_usec(R(row)));
+}
+static int lastclose_json(const void *row, json_object *obj)
+{
+	return usec_json(obj, "lastClose", "lastCloseUSec",
+			 shmd_region_get_last_close_usec(R(row)));
+}
+
+static char *deleted_text(const void *row, const struct table_format *fmt)
+{
+	return strdup(shmd_region_is_deleted(R(row)) ? "yes" : "no");
+}
+static int deleted_json(const void *row, json_object *obj)
+{
+	json_object_object_add(obj, "deleted",
+			       json_object_new_boolean(shmd_region_is_deleted(R(row))));
+	return 0;
+}
+
 /* ----------------------------------------------------------------- the table */
 
 const struct table_column region_columns[] = {
@@ -406,6 +477,8 @@ const struct table_column region_columns[] = {
 	{ "FSEALS", "Foreign seals", "seals added by a holder, not through shmd",
 	  "foreignSeals: array of strings", 6, 0, fseals_text, fseals_json },
 	{ "FIXED", "Fixed", "created fixed-size", "fixed: boolean", 5, 0, fixed_text, fixed_json },
+	{ "NOSPILL", "No spill", "created nospill: never spilled", "nospill: boolean", 7, 0,
+	  nospill_text, nospill_json },
 	{ "STATE", "State", "where the memory is (resident)", "state: string", 5, 0, state_text,
 	  state_json },
 	{ "ID", "ID", "stable region id", "id: number", 2, TABLE_RIGHT, id_text, id_json },
@@ -430,6 +503,17 @@ const struct table_column region_columns[] = {
 	  TABLE_RIGHT, dirty_text, dirty_json },
 	{ "RANGES", "Named ranges", "number of named ranges", "nRanges: number", 6, TABLE_RIGHT,
 	  nranges_text, nranges_json },
+	{ "HOLDERS", "Holders",
+	  "open file descriptions held outside the daemon (fds, mappings); ? if not known",
+	  "holders: number|null", 7, TABLE_RIGHT, holders_text, holders_json },
+	{ "LASTOPEN", "Last open", "when a holder last opened it",
+	  "lastOpen: string|null (ISO 8601), lastOpenUSec: number", 19, 0, lastopen_text,
+	  lastopen_json },
+	{ "LASTCLOSE", "Last close", "when a holder last let go of it",
+	  "lastClose: string|null (ISO 8601), lastCloseUSec: number", 19, 0, lastclose_text,
+	  lastclose_json },
+	{ "DELETED", "Deleted", "deleted while held (ls --deleted)", "deleted: boolean", 7, 0,
+	  deleted_text, deleted_json },
 };
 const size_t n_region_columns = ELEMENTSOF(region_columns);
 

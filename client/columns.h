@@ -11,10 +11,10 @@
 extern const struct table_column region_columns[];
 extern const size_t n_region_columns;
 
-#define REGION_COLUMNS_LS "NAME,SIZE,RSS,SWAP,ALLOC,OWNER,GROUP,PERMS,SEALS,CREATED"
+#define REGION_COLUMNS_LS "NAME,SIZE,RSS,SWAP,ALLOC,OWNER,GROUP,PERMS,SEALS,HOLDERS,CREATED"
 #define REGION_COLUMNS_STAT                                                                        \
 	"NAME,ID,SIZE,OWNER,GROUP,PERMS,MODE,SEALS,FSEALS,FIXED,STATE,CREATED,CHANGED,CPID,CUID,"  \
-	"UNIT"
+	"UNIT,HOLDERS,LASTOPEN,LASTCLOSE"
 /* stat measures the footprint too. */
 #define REGION_COLUMNS_STAT_FOOTPRINT REGION_COLUMNS_STAT ",RSS,SWAP,ALLOC,DIRTY,RANGES"
 

@@ -21,13 +21,17 @@ static const struct shmctl_cmd commands[] = {
 	  " -e, --open-existing    succeed if the region exists (its size and mode are kept)\n"
 	  " -q, --quiet            print nothing on success\n"
 	  "     --from FILE        size and content from FILE (no SIZE argument)\n"
-	  " -P, --prealloc         allocate the memory now (counts in shmd's memory cgroup)\n" },
+	  " -P, --prealloc         allocate the memory now (counts in shmd's memory cgroup)\n"
+	  "     --nospill          never spill the region to shmd's spill file\n" },
 	{ "open", cmd_open, "NAME", "open a region and print its details",
 	  "     --ro               open read-only\n" },
 	{ "ls", cmd_ls, "[PREFIX]", "list regions (alias: list)",
-	  "     --ranges           list the named ranges of the regions instead\n" },
+	  "     --ranges           list the named ranges of the regions instead\n"
+	  "     --deleted          regions deleted while still held (in memory until their\n"
+	  "                        last holder goes)\n" },
 	{ "list", cmd_ls, "[PREFIX]", NULL,
-	  "     --ranges           list the named ranges of the regions instead\n" },
+	  "     --ranges           list the named ranges of the regions instead\n"
+	  "     --deleted          regions deleted while still held\n" },
 	{ "stat", cmd_stat, "NAME", "show every detail of a region", NULL },
 	{ "resize", cmd_resize, "NAME SIZE", "change the size of a region",
 	  " -f, --force            allow shrinking (mappings past the end get SIGBUS)\n" },
@@ -41,6 +45,8 @@ static const struct shmctl_cmd commands[] = {
 	  "                        input is not a terminal)\n" },
 	{ "seal", cmd_seal, "NAME SEALS", "add seals (seal,shrink,grow,write,future_write,exec)",
 	  NULL },
+	{ "spill", cmd_spill, "NAME", "move an idle region's data to shmd's spill file", NULL },
+	{ "restore", cmd_restore, "NAME", "bring a spilled region back into memory", NULL },
 	{ "chmod", cmd_chmod, "MODE NAME", "change the permission bits (octal)", NULL },
 	{ "chown", cmd_chown, "USER[:[GROUP]] NAME",
 	  "change owner and/or group (:GROUP; USER: for USER's login group)", NULL },

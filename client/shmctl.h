@@ -154,6 +154,8 @@ int cmd_resize(struct shmctl *s, int argc, char *argv[]);
 int cmd_mv(struct shmctl *s, int argc, char *argv[]);
 int cmd_rm(struct shmctl *s, int argc, char *argv[]);
 int cmd_seal(struct shmctl *s, int argc, char *argv[]);
+int cmd_spill(struct shmctl *s, int argc, char *argv[]);
+int cmd_restore(struct shmctl *s, int argc, char *argv[]);
 int cmd_chmod(struct shmctl *s, int argc, char *argv[]);
 int cmd_chown(struct shmctl *s, int argc, char *argv[]);
 int cmd_status(struct shmctl *s, int argc, char *argv[]);

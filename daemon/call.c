@@ -7,6 +7,7 @@
 #include "audit.h"
 #include "call.h"
 #include "connection.h"
+#include "holdtrack.h"
 #include "log.h"
 #include "methods.h"
 #include "methods-ranges.h"
@@ -331,6 +332,11 @@ void text_region(struct text *t, struct region *r, bool just_created)
 		text_lit(t, ",\"fixed\":true");
 	else
 		text_lit(t, ",\"fixed\":false");
+	if (r->nospill)
+		text_lit(t, ",\"nospill\":true");
+	else
+		text_lit(t, ",\"nospill\":false");
+	holdtrack_text_region(t, r);
 	text_region_spill(t, r);
 	text_region_ranges(t, r);
 	text_lit(t, "}");

@@ -46,6 +46,7 @@ void conf_init(struct shmd_conf *c)
 	*c = (struct shmd_conf){ .global = unlimited,
 				 .any_user = unlimited,
 				 .any_unit = unlimited };
+	conf_spill_init(&c->spill);
 }
 
 void conf_done(struct shmd_conf *c)
@@ -64,6 +65,7 @@ void conf_done(struct shmd_conf *c)
 	free(c->subjects);
 	free(c->prefixes);
 	free(c->options);
+	conf_spill_done(&c->spill);
 	conf_init(c);
 }
 
@@ -314,6 +316,28 @@ static int option_key(struct parse *p, const char *key, const char *value)
 	return 1;
 }
 
+static int spill_key(struct parse *p, const char *key, const char *value)
+{
+	struct conf_spill *sp = &p->conf->spill;
+	char reason[CONF_REASON_MAX];
+	int r = conf_spill_key(sp, key, value, reason, sizeof(reason));
+
+	if (r == -ENOENT)
+		return fail(p,
+			    "unknown key '%s' in [Spill] (expected Enable=, Path=, MaxSize=, "
+			    "HighWater=, LowWater=, MinIdleSec= or PressureTrigger=)",
+			    key);
+	if (r < 0)
+		return fail(p, "%s=%s", key, reason);
+	if (strcmp(key, "HighWater") == 0 || strcmp(key, "LowWater") == 0) {
+		free(sp->water_file);
+		if (!(sp->water_file = strdup(p->path)))
+			return fail(p, "out of memory");
+		sp->water_line = p->line;
+	}
+	return 1;
+}
+
 /* Split "User 65534" into its kind and its argument (after one or more spaces). */
 static const char *section_arg(const char *section, const char *kind)
 {
@@ -339,6 +363,8 @@ static int handler(void *user, const char *section, const char *key, const char 
 		return fail(p, "key '%s' outside a section", key);
 	if (strcmp(section, "Daemon") == 0)
 		return option_key(p, key, value);
+	if (strcmp(section, "Spill") == 0)
+		return spill_key(p, key, value);
 	if (strcmp(section, "Global") == 0)
 		return parse_limit_key(p, &c->global, key, value);
 	if (strcmp(section, "AnyUser") == 0)
@@ -449,6 +475,14 @@ int conf_load(struct shmd_conf *c, const char *path, bool required, struct conf_
 		r = conf_load_file(c, path, err);
 	if (r == 0)
 		r = load_dropins(c, path, err);
+	const char *why = r == 0 ? conf_spill_check(&c->spill) : NULL;
+	if (why) {
+		/* Between two keys, perhaps of two files: named where the later was set. */
+		snprintf(err->file, sizeof(err->file), "%s", c->spill.water_file);
+		err->line = c->spill.water_line;
+		snprintf(err->reason, sizeof(err->reason), "%s", why);
+		r = -EINVAL;
+	}
 	if (r == -ENOMEM) {
 		snprintf(err->file, sizeof(err->file), "%s", path);
 		err->line = 0;

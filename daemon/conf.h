@@ -57,8 +57,26 @@ struct conf_option {
 	unsigned line;
 };
 
+/*
+ * The [Spill] section (conf-spill.c). Enable, Path and MaxSize take effect at start (the
+ * spill file is opened once); the water marks, MinIdleSec and PressureTrigger also at reload.
+ */
+struct conf_spill {
+	bool enable;
+	char *path;	     /* NULL: the default, SHMD_STATE_DIR/spill or $STATE_DIRECTORY/spill */
+	uint64_t max_size;   /* bytes of the spill file */
+	uint64_t high_water; /* bytes of region memory; CONF_UNLIMITED: no water-mark spilling */
+	uint64_t low_water;  /* spill down to this; CONF_UNLIMITED: 90% of high_water */
+	uint64_t min_idle_usec; /* not opened nor closed for this long before automatic spill */
+	char pressure[64];	/* PSI trigger ("some 150000 1000000"), "" when off */
+	/* Where HighWater= or LowWater= was last set, to name it when they disagree. */
+	char *water_file;
+	unsigned water_line;
+};
+
 struct shmd_conf {
 	struct conf_limit global, any_user, any_unit;
+	struct conf_spill spill;
 	struct conf_subject *subjects;
 	size_t n_subjects;
 	struct conf_prefix *prefixes;
@@ -104,6 +122,18 @@ const struct conf_subject *conf_find_unit(const struct shmd_conf *c, const char 
 bool conf_has_limits(const struct shmd_conf *c);
 
 const char *conf_scope_to_string(enum conf_scope s);
+
+/* One [Spill] key (conf-spill.c): 0, -ENOENT (no such key) or -EINVAL with the reason. */
+int conf_spill_key(struct conf_spill *sp, const char *key, const char *value, char *reason,
+		   size_t size);
+/* Defaults, and the checks between keys after a file. NULL or the reason. */
+void conf_spill_init(struct conf_spill *sp);
+void conf_spill_done(struct conf_spill *sp);
+const char *conf_spill_check(const struct conf_spill *sp);
+/* The spill file's path: the key, $STATE_DIRECTORY/spill or SHMD_STATE_DIR/spill. */
+const char *conf_spill_path(const struct conf_spill *sp, char *buf, size_t size);
+/* The low-water mark in force (LowWater=, else 90% of HighWater=). */
+uint64_t conf_spill_low_water(const struct conf_spill *sp);
 
 /* Move everything but the [Daemon] options from src into dst (whose old policy is freed). */
 void conf_take_policy(struct shmd_conf *dst, struct shmd_conf *src);

@@ -21,6 +21,7 @@ struct fp_job {
 	struct worker *worker;
 	int fd; /* a duplicate of the region's memfd, the job's own */
 	uint64_t size;
+	uint64_t spilled;      /* Stat: the region's bytes in the spill file (read on the loop) */
 	struct fp_part *parts; /* Ranges: copied, labels too; NULL for Stat */
 	size_t n_parts;
 	int err;
@@ -60,6 +61,7 @@ int footprint_text_parts(struct text *t, int fd, const struct fp_part *parts, si
 		int err = footprint_measure(fd, parts[i].offset, parts[i].length, &f);
 		if (err < 0)
 			return err;
+		f.spilled = parts[i].spilled;
 		if (i)
 			text_lit(t, ",");
 		text_part(t, &parts[i], &f);
@@ -91,6 +93,7 @@ static void job_run(void *p)
 	} else {
 		struct footprint f = { 0 };
 		j->err = footprint_measure(j->fd, 0, j->size, &f);
+		f.spilled = j->spilled;
 		if (j->err >= 0) {
 			text_truncate(&j->t, j->t.len - 1); /* the Region's closing brace */
 			text_lit(&j->t, ",\"footprint\":");
@@ -134,6 +137,7 @@ static struct fp_job *job_new(struct call *call, struct region *r, const struct 
 	}
 	j->worker = call->server->worker;
 	j->size = r->size;
+	j->spilled = spillpol_spilled_in(r, 0, UINT64_MAX);
 	return j;
 }
 
@@ -175,6 +179,7 @@ int footprint_defer_parts(struct call *call, struct region *r, const struct text
 	for (size_t i = 0; j->parts && i < n; i++) {
 		j->parts[i].offset = parts[i].offset;
 		j->parts[i].length = parts[i].length;
+		j->parts[i].spilled = parts[i].spilled;
 		if (parts[i].label && !(j->parts[i].label = strdup(parts[i].label))) {
 			job_free(j);
 			return -ENOMEM;

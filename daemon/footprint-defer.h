@@ -26,6 +26,7 @@ struct worker;
 struct fp_part {
 	uint64_t offset, length;
 	const char *label;
+	uint64_t spilled; /* bytes of the part in the spill file, from the spill index */
 };
 
 /* More than FOOTPRINT_INLINE_MAX allocated (one fstat()). */

@@ -19,7 +19,7 @@ struct footprint {
 	uint64_t writeback; /* being written to swap */
 	uint64_t swapped;   /* in swap */
 	uint64_t allocated; /* in memory or in swap (cachestat), else SEEK_DATA extents */
-	uint64_t spilled;   /* in shmd's spill file: 0 until spilling exists (issue 12) */
+	uint64_t spilled;   /* in shmd's spill file, from the spill index (spillpol.h) */
 	uint64_t huge;	    /* backed by huge pages: 0 when shmem THP is off, see huge_known */
 	bool huge_known;    /* false: not measurable without mapping the region */
 };

@@ -60,8 +60,7 @@ static bool fd_writable(int pid_dir, const char *n)
 	return false;
 }
 
-/* The process's fds on the target: count and writability. 0, or -errno (unreadable). */
-static int scan_fds(int pid_dir, const struct target *t, struct holder *h)
+int holders_each_fd(int pid_dir, holders_fd_fn fn, void *userdata)
 {
 	int fd = openat(pid_dir, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	_cleanup_(closedirp) DIR *d = NULL;
@@ -81,13 +80,31 @@ static int scan_fds(int pid_dir, const struct target *t, struct holder *h)
 		/* stat() through the magic link: the open file's inode, not the link's. */
 		if (fstatat(dirfd(d), e->d_name, &st, 0) < 0)
 			continue;
-		if (st.st_ino != t->ino || st.st_dev != t->dev)
-			continue;
-		h->fds++;
-		if (!h->writable && fd_writable(pid_dir, e->d_name))
-			h->writable = true;
+		fn(userdata, pid_dir, e->d_name, &st);
 	}
 	return 0;
+}
+
+struct fds_of {
+	const struct target *t;
+	struct holder *h;
+};
+
+static void fd_of_target(void *userdata, int pid_dir, const char *name, const struct stat *st)
+{
+	struct fds_of *f = userdata;
+
+	if (st->st_ino != f->t->ino || st->st_dev != f->t->dev)
+		return;
+	f->h->fds++;
+	if (!f->h->writable && fd_writable(pid_dir, name))
+		f->h->writable = true;
+}
+
+/* The process's fds on the target: count and writability. 0, or -errno (unreadable). */
+static int scan_fds(int pid_dir, const struct target *t, struct holder *h)
+{
+	return holders_each_fd(pid_dir, fd_of_target, &(struct fds_of){ t, h });
 }
 
 /* Add Rss and Swap of the smaps entries whose start is in starts[] (n of them). */
@@ -115,13 +132,10 @@ static void scan_smaps(int pid_dir, const uint64_t *starts, size_t n, struct hol
 	}
 }
 
-/* The process's mappings of the target (from maps, then smaps for their Rss and Swap). */
-static int scan_maps(int pid_dir, const struct target *t, struct holder *h)
+int holders_each_map(int pid_dir, holders_map_fn fn, void *userdata)
 {
 	int fd = openat(pid_dir, "maps", O_RDONLY | O_CLOEXEC);
 	_cleanup_(fclosep) FILE *f = fd >= 0 ? fdopen(fd, "re") : NULL;
-	_cleanup_free_ uint64_t *starts = NULL;
-	size_t n = 0, cap = 0;
 	char line[4096];
 
 	if (!f) {
@@ -129,29 +143,59 @@ static int scan_maps(int pid_dir, const struct target *t, struct holder *h)
 		return -EACCES;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		uint64_t start, end, off, ino;
+		struct holders_map m;
+		uint64_t off, ino;
 		unsigned maj, min;
-		char perms[5];
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %x:%x %" SCNu64, &start,
-			   &end, perms, &off, &maj, &min, &ino) != 7)
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %x:%x %" SCNu64, &m.start,
+			   &m.end, m.perms, &off, &maj, &min, &ino) != 7 ||
+		    ino == 0)
 			continue;
-		if (ino != t->ino || makedev(maj, min) != t->dev)
-			continue;
-		h->mapped += end - start;
-		if (perms[1] == 'w' && perms[3] == 's')
-			h->writable = true;
-		if (n == cap) {
-			uint64_t *v = realloc(starts, (cap = cap ? cap * 2 : 8) * sizeof(*v));
-			if (!v)
-				return -ENOMEM;
-			starts = v;
-		}
-		starts[n++] = start;
+		m.dev = makedev(maj, min);
+		m.ino = (ino_t)ino;
+		if (fn(userdata, &m) < 0)
+			return -ENOMEM;
 	}
-	/* maps can be empty for a process we may not read: it then says nothing. */
-	if (n > 0)
-		scan_smaps(pid_dir, starts, n, h);
 	return 0;
+}
+
+struct maps_of {
+	const struct target *t;
+	struct holder *h;
+	uint64_t *starts;
+	size_t n, cap;
+};
+
+static int map_of_target(void *userdata, const struct holders_map *m)
+{
+	struct maps_of *mo = userdata;
+
+	if (m->ino != mo->t->ino || m->dev != mo->t->dev)
+		return 0;
+	mo->h->mapped += m->end - m->start;
+	if (m->perms[1] == 'w' && m->perms[3] == 's')
+		mo->h->writable = true;
+	if (mo->n == mo->cap) {
+		uint64_t *v =
+			realloc(mo->starts, (mo->cap = mo->cap ? mo->cap * 2 : 8) * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		mo->starts = v;
+	}
+	mo->starts[mo->n++] = m->start;
+	return 0;
+}
+
+/* The process's mappings of the target (from maps, then smaps for their Rss and Swap). */
+static int scan_maps(int pid_dir, const struct target *t, struct holder *h)
+{
+	struct maps_of mo = { .t = t, .h = h };
+	int r = holders_each_map(pid_dir, map_of_target, &mo);
+
+	/* maps can be empty for a process we may not read: it then says nothing. */
+	if (r == 0 && mo.n > 0)
+		scan_smaps(pid_dir, mo.starts, mo.n, h);
+	free(mo.starts);
+	return r;
 }
 
 /* Effective uid, command and unit of a holder. */
@@ -193,59 +237,75 @@ static int holders_push(struct holders *hs, const struct holder *h)
 	return 0;
 }
 
-/* Look at one process. 0 or -ENOMEM. */
-static int scan_pid(int proc, const char *name, const struct target *t, struct holders *hs)
+int holders_each_pid(holders_pid_fn fn, void *userdata)
 {
-	_cleanup_close_ int pid_dir = openat(proc, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	struct holder h = { .pid = atoi(name) };
+	_cleanup_(closedirp) DIR *d = opendir("/proc");
+	pid_t self = getpid();
+	struct dirent *e;
 
-	if (pid_dir < 0)
-		return 0; /* gone */
+	if (!d)
+		return negative_errno();
+	while ((e = readdir(d))) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9' || atoi(e->d_name) == self)
+			continue;
+		_cleanup_close_ int pid_dir =
+			openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (pid_dir < 0)
+			continue; /* gone */
+		int r = fn(userdata, (pid_t)atoi(e->d_name), pid_dir);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+struct scan_one {
+	struct target t;
+	struct holders hs;
+	uint64_t start;
+};
+
+/* Look at one process. 0, 1 (out of time) or -ENOMEM. */
+static int scan_pid(void *userdata, pid_t pid, int pid_dir)
+{
+	struct scan_one *so = userdata;
+	struct holders *hs = &so->hs;
+	struct holder h = { .pid = pid };
+
 	hs->scanned++;
-	int rf = scan_fds(pid_dir, t, &h);
-	int rm = scan_maps(pid_dir, t, &h);
+	int rf = scan_fds(pid_dir, &so->t, &h);
+	int rm = scan_maps(pid_dir, &so->t, &h);
 	if (rm == -ENOMEM)
 		return rm;
 	if (rf < 0 || rm < 0)
 		hs->unreadable++;
-	if (h.fds == 0 && h.mapped == 0)
-		return 0;
-	holder_identify(pid_dir, &h);
-	int r = holders_push(hs, &h);
-	if (r < 0 || hs->truncated)
-		free(h.unit);
-	return r;
+	if (h.fds > 0 || h.mapped > 0) {
+		holder_identify(pid_dir, &h);
+		int r = holders_push(hs, &h);
+		if (r < 0 || hs->truncated)
+			free(h.unit);
+		if (r < 0)
+			return r;
+	}
+	return mono_usec() - so->start > HOLDERS_SCAN_BUDGET_USEC;
 }
 
 int holders_scan(int fd, struct holders *ret)
 {
-	_cleanup_(closedirp) DIR *d = opendir("/proc");
-	struct holders hs = { 0 };
-	uint64_t start = mono_usec();
-	pid_t self = getpid();
-	struct dirent *e;
+	struct scan_one so = { .start = mono_usec() };
 	struct stat st;
 
 	if (fstat(fd, &st) < 0)
 		return negative_errno();
-	if (!d)
-		return negative_errno();
-	struct target t = { st.st_dev, st.st_ino };
-	while ((e = readdir(d))) {
-		if (e->d_name[0] < '1' || e->d_name[0] > '9' || atoi(e->d_name) == self)
-			continue;
-		int r = scan_pid(dirfd(d), e->d_name, &t, &hs);
-		if (r < 0) {
-			holders_done(&hs);
-			return r;
-		}
-		if (mono_usec() - start > HOLDERS_SCAN_BUDGET_USEC) {
-			hs.incomplete = true;
-			break;
-		}
+	so.t = (struct target){ st.st_dev, st.st_ino };
+	int r = holders_each_pid(scan_pid, &so);
+	if (r < 0) {
+		holders_done(&so.hs);
+		return r;
 	}
-	hs.usec = mono_usec() - start;
-	*ret = hs;
+	so.hs.incomplete = r > 0;
+	so.hs.usec = mono_usec() - so.start;
+	*ret = so.hs;
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 /* At most this many holders are listed (a reply of ~200 bytes each); scanned counts all. */
@@ -39,6 +40,27 @@ struct holders {
 	bool incomplete;     /* stopped at HOLDERS_SCAN_BUDGET_USEC */
 	uint64_t usec;	     /* how long the scan took */
 };
+
+/*
+ * The walkers behind the scan, shared with holder tracking's recount (holdtrack.h), which
+ * looks for many inodes in one pass. holders_each_pid() calls fn for every process but the
+ * caller with an fd of its /proc directory, and stops at fn's first non-zero return (which
+ * it returns); 0 or -errno (no /proc).
+ */
+typedef int (*holders_pid_fn)(void *userdata, pid_t pid, int pid_dir);
+int holders_each_pid(holders_pid_fn fn, void *userdata);
+/* Each open fd of the process: its name in fd/ and what it leads to. 0, or -errno (unreadable). */
+typedef void (*holders_fd_fn)(void *userdata, int pid_dir, const char *name, const struct stat *st);
+int holders_each_fd(int pid_dir, holders_fd_fn fn, void *userdata);
+/* Each file mapping of the process (a maps line with an inode); fn < 0 stops with -ENOMEM. */
+struct holders_map {
+	uint64_t start, end;
+	char perms[5];
+	dev_t dev;
+	ino_t ino;
+};
+typedef int (*holders_map_fn)(void *userdata, const struct holders_map *m);
+int holders_each_map(int pid_dir, holders_map_fn fn, void *userdata);
 
 /* Scan /proc for holders of the memfd fd, leaving out the calling process. 0 or -errno. */
 int holders_scan(int fd, struct holders *ret);

@@ -214,11 +214,16 @@ static int run(const struct config *config, struct shmd_conf *conf)
 		int taken = r;
 		r = state_restore(&server);
 		if (r >= 0)
+			holdtrack_start(&server);
+		if (r >= 0)
 			r = taken;
 	}
 	/* Charges are derived from the regions, restored ones included. */
 	quota_rebuild(&server.quota, &server.registry);
 	registry_foreach(&server.registry, watch_restored, &server.quota);
+	/* The spill file, before privileges go (its directory may be root's). */
+	if (r >= 0)
+		spillpol_init(&server);
 	if (r == 0) {
 		r = listen_path(&server, config->socket_path, &created_dir);
 		own_socket = r >= 0;

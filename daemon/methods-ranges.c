@@ -249,6 +249,8 @@ static struct fp_part *collect_parts(struct region *r, uint64_t size, size_t *re
 	}
 	if (pos < end)
 		v[n++] = (struct fp_part){ pos, end - pos, NULL };
+	for (size_t i = 0; i < n; i++) /* spilled bytes from the spill index */
+		v[i].spilled = spillpol_spilled_in(r, v[i].offset, v[i].length);
 	*ret_n = n;
 	return v;
 }
@@ -323,6 +325,7 @@ void text_region_footprint(struct text *t, struct region *r)
 	/* text_region() has just read the size from the kernel. */
 	int err = footprint_measure(r->fd, 0, r->size, &f);
 
+	f.spilled = spillpol_spilled_in(r, 0, UINT64_MAX);
 	if (err < 0) {
 		_cleanup_free_ char *name = name_escape(r->name);
 		log_warning("region '%s': cannot measure its footprint: %s", name ? name : "?",
@@ -340,8 +343,10 @@ static void add_region_footprint(struct region *r, void *userdata)
 	struct footprint *total = userdata, f = { 0 };
 
 	/* A region that cannot be measured (never seen: fds are the daemon's) is left out. */
-	if (footprint_measure(r->fd, 0, region_refresh_size(r), &f) == 0)
+	if (footprint_measure(r->fd, 0, region_refresh_size(r), &f) == 0) {
+		f.spilled = spillpol_spilled_in(r, 0, UINT64_MAX);
 		footprint_add(total, &f);
+	}
 }
 
 void status_add_footprint(struct registry *reg, json_object *params)

@@ -7,6 +7,7 @@
 
 #include "call.h"
 #include "connection.h"
+#include "holdtrack.h"
 #include "introspect.h"
 #include "log.h"
 #include "methods-quota.h"
@@ -61,6 +62,8 @@ static int handout(struct call *call, struct region *r, bool writable, int *ret)
 		return call_limit(call, "fileDescriptors", call->server->limits.max_fds);
 	if (fd < 0)
 		return call_system_error(call, "open", fd);
+	/* Read its IN_OPEN now: two equal events left unread are merged by inotify. */
+	holdtrack_sync(call->server);
 	if (writable)
 		quota_writable(&call->server->quota, r);
 	*ret = fd;
@@ -117,6 +120,9 @@ static int open_existing(struct call *call, struct region *r, int access, bool w
 
 	if (reason)
 		return call_denied(call, r->name, reason);
+	int k = access ? spillpol_need_resident(call, r) : 0;
+	if (k != 0)
+		return k < 0 ? -EINVAL : 0;
 	if (access && handout(call, r, access == 2, &fd) < 0)
 		return -EINVAL;
 	return reply_with_fd(call, r, fd, false, with_region);
@@ -133,31 +139,21 @@ static int create_error(struct call *call, const char *op, int err)
 	return call_system_error(call, op, err);
 }
 
-/* After the reply to a read-write Create: the daemon's own description, as for every region. */
-static void created_rw(struct region *r)
-{
-	int err = region_renew_own_description(r);
-	if (err < 0) {
-		_cleanup_free_ char *name = name_escape(r->name);
-		/* Still correct, only shared: the creator's offset and flags are the daemon's. */
-		log_warning("region '%s': cannot re-open the memfd for the daemon (%s); it shares "
-			    "the creator's description",
-			    name ? name : "?", strerror(-err));
-	}
-}
-
 /*
- * The creator gets the access it asked for, whatever the mode (as with O_CREAT).
- * Read-write: the memfd's own first description, and the daemon re-opens one for itself
- * after the reply is out, off the creator's wait (created_rw()). 0 or replied error.
+ * The creator gets the access it asked for, whatever the mode (as with O_CREAT), as a fresh
+ * open file description like every handout: never the daemon's own (holdtrack.h counts
+ * descriptions). 0 or replied error.
  */
 static int creator_fd(struct call *call, struct region *r, int access, int *ret)
 {
-	if (access == 1)
-		return handout(call, r, false, ret);
-	quota_writable(&call->server->quota, r);
-	*ret = fcntl(r->fd, F_DUPFD_CLOEXEC, 3);
-	return *ret >= 0 ? 0 : create_error(call, "dup", negative_errno());
+	int fd = region_open_creator(r, access == 2);
+	if (fd < 0)
+		return create_error(call, "open", fd);
+	holdtrack_sync(call->server); /* as in handout() */
+	if (access == 2)
+		quota_writable(&call->server->quota, r);
+	*ret = fd;
+	return 0;
 }
 
 static int method_create(struct call *call)
@@ -174,7 +170,8 @@ static int method_create(struct call *call)
 	    param_bool(call, "exclusive", &exclusive) < 0 ||
 	    param_access(call, "access", &access) < 0 ||
 	    param_bool(call, "withRegion", &with_region) < 0 ||
-	    param_bool(call, "prealloc", &prealloc) < 0)
+	    param_bool(call, "prealloc", &prealloc) < 0 ||
+	    param_bool(call, "nospill", &p.nospill) < 0)
 		return -EINVAL;
 	if (!json_object_object_get(call->params, "size")) /* absent or null */
 		return call_invalid(call, "size", "missing");
@@ -214,8 +211,9 @@ static int method_create(struct call *call)
 		region_free(reg);
 		return -EINVAL;
 	}
+	holdtrack_watch(call->server, reg); /* before the creator's open, which it counts */
 	if (access && creator_fd(call, reg, access, &fd) < 0) {
-		region_free(reg);
+		holdtrack_discard(call->server, reg);
 		return -EINVAL;
 	}
 	r = registry_add(&call->server->registry, reg);
@@ -223,17 +221,15 @@ static int method_create(struct call *call)
 		registry_remove(&call->server->registry, reg);
 	if (r < 0) {
 		safe_close(fd);
-		region_free(reg);
+		holdtrack_discard(call->server, reg);
 		/* -ENOSPC: the fd store can take no more names (fdstore.h). */
 		if (r == -ENOSPC)
 			return call_limit(call, "regions", call->server->registry.n_regions);
 		return call_system_error(call, "registry", r);
 	}
 	quota_charge(&call->server->quota, reg);
-	r = reply_with_fd(call, reg, fd, true, with_region);
-	if (access == 2)
-		created_rw(reg);
-	return r;
+	spillpol_poke(call->server);
+	return reply_with_fd(call, reg, fd, true, with_region);
 }
 
 static int method_open(struct call *call)
@@ -257,6 +253,10 @@ static int method_open(struct call *call)
 		access_check(&call->caller, r, access == 2 ? NEED_READ_WRITE : NEED_READ);
 	if (reason)
 		return call_denied(call, name, reason);
+	/* Spilled: restored first, this call answered when it is back (spillpol.h). */
+	int k = spillpol_need_resident(call, r);
+	if (k != 0)
+		return k < 0 ? -EINVAL : 0;
 	if (handout(call, r, access == 2, &fd) < 0)
 		return -EINVAL;
 	return reply_with_fd(call, r, fd, -1, with_region);
@@ -268,8 +268,11 @@ static int method_stat(struct call *call)
 	if (param_bool(call, "footprint", &footprint) < 0)
 		return -EINVAL;
 	struct region *r = lookup(call, NULL);
-	if (!r || !footprint)
-		return r ? reply_region(call, r) : -EINVAL;
+	if (!r)
+		return -EINVAL;
+	holdtrack_sync(call->server); /* the counts as of now */
+	if (!footprint)
+		return reply_region(call, r);
 	return reply_stat_footprint(call, r);
 }
 
@@ -284,6 +287,7 @@ struct list_state {
 	size_t n, pos;
 	uint64_t removals; /* registry->removals when regions[] was taken */
 	bool footprint;	   /* each region with its footprint */
+	bool deleted;	   /* deleted regions still held (holdtrack.h): frees, not removals */
 };
 
 static void list_state_free(void *p)
@@ -297,11 +301,14 @@ static void list_state_free(void *p)
 /* Skip regions deleted since the snapshot. */
 static struct region *list_advance(struct server *srv, struct list_state *s)
 {
-	bool intact = srv->registry.removals == s->removals;
+	uint64_t now = s->deleted ? srv->holdtrack.frees : srv->registry.removals;
+	bool intact = now == s->removals;
 
 	for (; s->pos < s->n; s->pos++) {
-		struct region *r = intact ? s->regions[s->pos] :
-					    registry_find_id(&srv->registry, s->ids[s->pos]);
+		struct region *r =
+			intact	   ? s->regions[s->pos] :
+			s->deleted ? holdtrack_find_deleted(&srv->holdtrack, s->ids[s->pos]) :
+				     registry_find_id(&srv->registry, s->ids[s->pos]);
 		if (r)
 			return r;
 	}
@@ -343,17 +350,22 @@ static int method_list(struct call *call)
 {
 	_cleanup_free_ char *prefix = NULL;
 	struct list_state *s;
-	bool footprint = false;
+	bool footprint = false, deleted = false;
 
 	if (param_name(call, "prefix", true, false, &prefix) < 0 ||
-	    param_bool(call, "footprint", &footprint) < 0)
+	    param_bool(call, "footprint", &footprint) < 0 ||
+	    param_bool(call, "deleted", &deleted) < 0)
 		return -EINVAL;
 	if (call->oneway)
 		return 0;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return call_system_error(call, "malloc", ENOMEM);
-	int r = registry_collect(&call->server->registry, prefix, &s->regions, &s->n);
+	holdtrack_sync(call->server);
+	s->deleted = deleted;
+	int r = deleted ? holdtrack_collect_deleted(&call->server->holdtrack, prefix, &s->regions,
+						    &s->n) :
+			  registry_collect(&call->server->registry, prefix, &s->regions, &s->n);
 	if (r >= 0 && !(s->ids = malloc(MAX(s->n, 1u) * sizeof(*s->ids))))
 		r = -ENOMEM;
 	if (r < 0) {
@@ -362,7 +374,7 @@ static int method_list(struct call *call)
 	}
 	for (size_t i = 0; i < s->n; i++)
 		s->ids[i] = s->regions[i]->id;
-	s->removals = call->server->registry.removals;
+	s->removals = deleted ? call->server->holdtrack.frees : call->server->registry.removals;
 	s->footprint = footprint;
 	connection_start_stream(call->conn, &(struct stream){ .next = list_next,
 							      .free = list_state_free,
@@ -383,6 +395,10 @@ static int method_resize(struct call *call)
 	struct region *r = lookup(call, &name);
 	if (!r)
 		return -EINVAL;
+	/* Spilled: restored first (the spill index holds the size it had). */
+	int k = spillpol_need_resident(call, r);
+	if (k != 0)
+		return k < 0 ? -EINVAL : 0;
 
 	uint64_t cur = region_refresh_size(r);
 	if (size < cur && !force) {
@@ -405,6 +421,7 @@ static int method_resize(struct call *call)
 	if (err < 0)
 		return call_system_error(call, "ftruncate", err);
 	state_region_changed(call->server, r);
+	spillpol_poke(call->server);
 	return reply_region(call, r);
 }
 
@@ -433,9 +450,9 @@ static int method_rename(struct call *call)
 		if (reason)
 			return call_denied(call, new_name, reason);
 		registry_remove(reg, target);
-		quota_uncharge(&call->server->quota, target);
+		spillpol_forget(call->server, target);
 		state_region_removed(call->server, target);
-		region_free(target);
+		holdtrack_release(call->server, target);
 	}
 	int err = registry_rename(reg, r, new_name);
 	if (err < 0)
@@ -451,11 +468,11 @@ static int method_delete(struct call *call)
 	if (!r)
 		return -EINVAL;
 	registry_remove(&call->server->registry, r);
-	quota_uncharge(&call->server->quota, r);
+	spillpol_forget(call->server, r);
 	state_region_removed(call->server, r);
 	/* Reply first: the last close of a memfd (inode teardown) need not delay the caller. */
 	int ret = call_reply(call, NULL, -1);
-	region_free(r);
+	holdtrack_release(call->server, r); /* kept, and listed, while held */
 	return ret;
 }
 
@@ -570,6 +587,7 @@ static int method_status(struct call *call)
 	f = json_object_new_object();
 
 	registry_foreach(&s->registry, add_size, &total);
+	holdtrack_status(s, p);
 	json_object_object_add(p, "version", json_object_new_string(SHMD_VERSION));
 	json_object_object_add(p, "regions", json_object_new_int64((int64_t)s->registry.n_regions));
 	json_object_object_add(p, "totalSize", json_object_new_int64((int64_t)total));
@@ -581,6 +599,7 @@ static int method_status(struct call *call)
 	json_object_object_add(p, "features", f);
 	/* Since 0.2 (the polish issue): which process this is, for status and kill(1). */
 	json_object_object_add(p, "pid", json_object_new_int64((int64_t)getpid()));
+	spillpol_status(s, p);
 	if (footprint)
 		status_add_footprint(&s->registry, p);
 	return call_reply(call, p, -1);
@@ -593,11 +612,12 @@ static int method_status(struct call *call)
 static const struct method methods[] = {
 	{ "io.shmd.Manager.Create", method_create,
 	  PARAMS(NAME, "size", "mode", "fixed", "seals", "exclusive", "access", "withRegion",
-		 "prealloc"),
+		 "prealloc", "nospill"),
 	  NEED_NOTHING, 0, METHOD_AUDIT },
 	{ "io.shmd.Manager.Open", method_open, PARAMS(NAME, "access", "withRegion"), NEED_READ },
-	{ "io.shmd.Manager.List", method_list, PARAMS("prefix", "prefixBase64", "footprint"),
-	  NEED_NOTHING, 0, METHOD_NEEDS_MORE },
+	{ "io.shmd.Manager.List", method_list,
+	  PARAMS("prefix", "prefixBase64", "footprint", "deleted"), NEED_NOTHING, 0,
+	  METHOD_NEEDS_MORE },
 	{ "io.shmd.Manager.Stat", method_stat, PARAMS(NAME, "footprint"), NEED_NOTHING },
 	{ "io.shmd.Manager.Resize", method_resize, PARAMS(NAME, "size", "force"), NEED_OWNER, 0,
 	  METHOD_AUDIT },
@@ -621,6 +641,11 @@ static const struct method methods[] = {
 	/* Read permission is checked in the handler when footprint is asked for. */
 	{ "io.shmd.Manager.Ranges", method_ranges, PARAMS(NAME, "footprint"), NEED_NOTHING },
 	{ "io.shmd.Manager.Holders", method_holders, PARAMS(NAME), NEED_OWNER },
+	/* Spilling (methods-spill.c); SpillEvaluate: administrators, checked inside. */
+	{ "io.shmd.Manager.Spill", method_spill, PARAMS(NAME), NEED_OWNER, 0, METHOD_AUDIT },
+	{ "io.shmd.Manager.Restore", method_restore, PARAMS(NAME), NEED_OWNER, 0, METHOD_AUDIT },
+	{ "io.shmd.Manager.SpillEvaluate", method_spill_evaluate, PARAMS("pressure"), NEED_NOTHING,
+	  0, METHOD_AUDIT },
 	{ "org.varlink.service.GetInfo", introspect_get_info, NULL, NEED_NOTHING },
 	{ "org.varlink.service.GetInterfaceDescription", introspect_get_interface_description,
 	  PARAMS("interface"), NEED_NOTHING },

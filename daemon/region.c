@@ -153,6 +153,7 @@ int region_new(const struct region_params *p, struct region **ret, const char **
 	r->gid = p->gid;
 	r->mode = p->mode;
 	r->fixed = p->fixed;
+	r->nospill = p->nospill;
 	r->creator = p->creator;
 	r->creator.unit = intern_ref(p->creator.unit);
 	r->created_usec = r->changed_usec = now_usec();
@@ -202,14 +203,20 @@ int region_open(const struct region *r, bool writable)
 	return fd >= 0 ? fd : negative_errno();
 }
 
-int region_renew_own_description(struct region *r)
+int region_open_creator(struct region *r, bool writable)
 {
-	int fd = region_open(r, true);
-	if (fd < 0)
+	int fd = region_open(r, writable);
+	if (fd != -EACCES || geteuid() == 0)
 		return fd;
-	safe_close(r->fd);
-	r->fd = fd;
-	return 0;
+	/* Nobody else knows the region yet: the wider mode is seen by this open only. */
+	if (fchmod(r->fd, r->mode | 0600) < 0)
+		return fd;
+	fd = region_open(r, writable);
+	if (fchmod(r->fd, r->mode) < 0) {
+		safe_close(fd);
+		return negative_errno();
+	}
+	return fd;
 }
 
 unsigned region_seals(struct region *r)

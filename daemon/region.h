@@ -41,6 +41,7 @@ struct region {
 	unsigned foreign_logged; /* foreign seals already reported in the log */
 	bool fixed;
 	uint8_t state;
+	bool nospill; /* never spilled (Create's nospill): shmd(8), SPILL */
 	/* Quota bookkeeping (quota.c): the bytes charged, the slot in its watch list + 1. */
 	uint64_t charged;
 	size_t quota_watch;
@@ -48,6 +49,15 @@ struct region {
 	struct ranges *ranges;
 	/* Spill index (spill.h): plain data, NULL for a region never spilled. */
 	struct spill_index *spill;
+	/* Holder tracking (holdtrack.h); not persisted: a restarted daemon recounts. */
+	int watch;	    /* inotify watch descriptor; 0: not watched */
+	uint32_t holders;   /* descriptions outside the daemon, when holders_known */
+	bool holders_known; /* false: counts as held until a recount */
+	bool deleted;	    /* out of the registry, kept while held */
+	uint64_t last_open_usec;
+	uint64_t last_close_usec;
+	dev_t dev; /* the memfd inode, for the /proc recount */
+	ino_t ino;
 };
 
 struct region_params {
@@ -59,6 +69,7 @@ struct region_params {
 	bool fixed;
 	unsigned seals;
 	struct identity creator;
+	bool nospill;
 };
 
 /*
@@ -77,11 +88,11 @@ void region_free(struct region *r);
 /* A fresh open file description of the memfd (re-open through /proc/self/fd). fd or -errno. */
 int region_open(const struct region *r, bool writable);
 /*
- * The creator of a new region is handed the memfd's first description itself (a
- * duplicate of r->fd, sent before this is called): then the daemon takes a fresh one
- * for itself, so that it never shares one with a holder. 0 or -errno (r->fd unchanged).
+ * The same for the creator of a region not yet registered, who gets the access it asked
+ * for whatever the mode: an unprivileged daemon (which cannot give the inode away) lets
+ * itself in for the open when the mode shuts it out. fd or -errno.
  */
-int region_renew_own_description(struct region *r);
+int region_open_creator(struct region *r, bool writable);
 
 /* Seals in force, from the kernel (unless F_SEAL_SEAL made them final). */
 unsigned region_seals(struct region *r);

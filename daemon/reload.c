@@ -5,11 +5,13 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
+#include "holdtrack.h"
 #include "log.h"
 #include "options.h"
 #include "quota.h"
 #include "reload.h"
 #include "server.h"
+#include "spillpol.h"
 
 static uint64_t monotonic_usec(void)
 {
@@ -34,6 +36,8 @@ int reload_conf(struct server *s, struct conf_error *err)
 	} else {
 		quota_set_conf(&s->quota, &conf);
 		quota_rebuild(&s->quota, &s->registry);
+		holdtrack_recharge(s); /* deleted regions still held stay charged */
+		spillpol_reload(s);
 		log_info("reloaded %s (%zu files): %zu subjects, %zu prefixes%s", path,
 			 s->quota.conf.n_files, s->quota.conf.n_subjects, s->quota.conf.n_prefixes,
 			 conf.n_options ? "; [Daemon] keys take effect at the next start" : "");

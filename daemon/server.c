@@ -62,6 +62,7 @@ int server_init(struct server *s, sd_event *event, const struct config *config)
 		r = state_init(&s->state);
 	if (r >= 0)
 		r = worker_new(event, &s->worker);
+	(void)holdtrack_init(&s->holdtrack, event); /* failure: counts off, logged */
 	return r;
 }
 
@@ -206,11 +207,14 @@ void server_done(struct server *s)
 	connections_done(s);
 	/* After the connections (their pending calls are detached), before the registry. */
 	s->worker = (worker_free(s->worker), NULL);
+	/* After the worker: the spill engine's cancelled jobs have completed. */
+	spillpol_done(s);
 	for (size_t i = 0; i < s->n_listeners; i++)
 		sd_event_source_disable_unref(s->listeners[i]);
 	s->n_listeners = 0;
 	s->accept_pause = sd_event_source_disable_unref(s->accept_pause);
 	registry_done(&s->registry);
+	holdtrack_done(&s->holdtrack);
 	quota_done(&s->quota);
 	state_done(&s->state);
 	s->event = sd_event_unref(s->event);

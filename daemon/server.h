@@ -6,9 +6,11 @@
 #include <sys/epoll.h>
 #include <systemd/sd-event.h>
 
+#include "holdtrack.h"
 #include "limits.h"
 #include "quota.h"
 #include "registry.h"
+#include "spillpol.h"
 #include "state.h"
 
 struct config;
@@ -43,6 +45,8 @@ struct server {
 	struct state state; /* persistence through the fd store (state.h) */
 	/* Slow jobs off the event loop (worker.h). */
 	struct worker *worker;
+	struct holdtrack holdtrack; /* holder counts, deleted regions still held (holdtrack.h) */
+	struct spillpol spillpol;   /* the spill file and when to use it (spillpol.h) */
 };
 
 int server_init(struct server *s, sd_event *event, const struct config *config);

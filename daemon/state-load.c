@@ -193,8 +193,12 @@ static void finish_one(struct region *r, void *userdata)
 		*(*dropped)++ = r;
 		return;
 	}
-	/* The stored description may be the creator's: take one of our own (see region.h). */
-	(void)region_renew_own_description(r);
+	/*
+	 * The stored description is the daemon's own (no handout ever is: holdtrack.h), so the
+	 * fd store's copy is never mistaken for a holder by the recount. A state written before
+	 * holder tracking may hold a read-write creator's description: the recount then counts
+	 * the creator, which only keeps the region held (the safe side).
+	 */
 	region_refresh_size(r);
 }
 

@@ -261,6 +261,8 @@ static const struct state_field region_fields[] = {
 	  .encode = enc_spill_time,
 	  .decode = dec_spill_time,
 	  .offset = 1 },
+	/* Tags 34-39: spill policy. */
+	UINT_FIELD(34, "nospill", nospill),
 };
 
 const struct state_field *state_region_fields(size_t *ret_n)

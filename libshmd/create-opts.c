@@ -11,6 +11,7 @@ struct shmd_create_opts {
 	unsigned seals;
 	bool fixed;
 	bool open_existing;
+	bool nospill;
 };
 
 _export_ struct shmd_create_opts *shmd_create_opts_new(void)
@@ -62,6 +63,14 @@ _export_ int shmd_create_opts_set_open_existing(struct shmd_create_opts *opts, b
 	return 0;
 }
 
+_export_ int shmd_create_opts_set_nospill(struct shmd_create_opts *opts, bool nospill)
+{
+	if (!opts)
+		return -EINVAL;
+	opts->nospill = nospill;
+	return 0;
+}
+
 _export_ int shmd_create_with(struct shmd_ctx *ctx, const char *name, uint64_t size,
 			      const struct shmd_create_opts *opts, int *ret_fd,
 			      struct shmd_region **ret_region, bool *ret_created)
@@ -73,7 +82,8 @@ _export_ int shmd_create_with(struct shmd_ctx *ctx, const char *name, uint64_t s
 	if (!opts)
 		opts = &defaults;
 	unsigned flags = (opts->fixed ? SHMD_CREATE_FIXED : 0) |
-			 (opts->open_existing ? SHMD_CREATE_OPEN_EXISTING : 0);
+			 (opts->open_existing ? SHMD_CREATE_OPEN_EXISTING : 0) |
+			 (opts->nospill ? SHMD_CREATE_NOSPILL : 0);
 	return ctx_finish(ctx, create_region(ctx, name, size, opts->mode, flags, opts->seals,
 					     ret_fd, ret_region, ret_created));
 }

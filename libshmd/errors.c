@@ -28,6 +28,8 @@ static const struct {
 	{ ERROR_PREFIX "TooManyFileDescriptors", ETOOMANYREFS },
 	{ ERROR_PREFIX "OutOfRange", ERANGE },
 	{ ERROR_PREFIX "NoSuchLabel", ENOENT },
+	{ ERROR_PREFIX "RegionNotSpillable", EPERM },
+	{ ERROR_PREFIX "RegionDamaged", EBADMSG },
 	{ "org.varlink.service.MethodNotFound", EOPNOTSUPP },
 };
 
@@ -128,6 +130,14 @@ static char *format_region_error(const char *what, json_object *params)
 	if (strcmp(what, "PermissionDenied") == 0)
 		return asprintf(&s, "permission denied: %s", str_or(params, "reason", "refused")) <
 				       0 ?
+			       NULL :
+			       s;
+	if (strcmp(what, "RegionNotSpillable") == 0)
+		return asprintf(&s, "not spillable: %s", str_or(params, "reason", "refused")) < 0 ?
+			       NULL :
+			       s;
+	if (strcmp(what, "RegionDamaged") == 0)
+		return asprintf(&s, "damaged: a checksum of its spilled data does not match") < 0 ?
 			       NULL :
 			       s;
 	if (strcmp(what, "Busy") == 0)
@@ -245,6 +255,8 @@ char *error_format(const char *name, json_object *params)
 			"SystemError",
 			"OutOfRange",
 			"NoSuchLabel",
+			"RegionNotSpillable",
+			"RegionDamaged",
 		};
 		for (size_t i = 0; i < ELEMENTSOF(known); i++)
 			if (strcmp(what, known[i]) == 0)

@@ -104,6 +104,9 @@ static int do_list(struct shmd_ctx *ctx, const char *prefix, unsigned flags, str
 		if (r < 0)
 			return r;
 	}
+	if ((flags & SHMD_LIST_DELETED) &&
+	    json_object_object_add(p, "deleted", json_object_new_boolean(true)) < 0)
+		return -ENOMEM;
 
 	struct shmd_list *l = calloc(1, sizeof(*l));
 	if (!l)
@@ -143,7 +146,7 @@ _export_ int shmd_list(struct shmd_ctx *ctx, const char *prefix, struct shmd_lis
 _export_ int shmd_list_flags(struct shmd_ctx *ctx, const char *prefix, unsigned flags,
 			     struct shmd_list **ret)
 {
-	if (!ctx || (flags & ~SHMD_LIST_FOOTPRINT))
+	if (!ctx || (flags & ~(SHMD_LIST_FOOTPRINT | SHMD_LIST_DELETED)))
 		return -EINVAL;
 	ctx_clear_error(ctx);
 	return ctx_finish(ctx, do_list(ctx, prefix, flags, ret));

@@ -128,8 +128,8 @@ static int create_call(struct shmd_ctx *ctx, const char *name, uint64_t size, mo
 	int r = begin_named_text(ctx, "io.shmd.Manager.Create", name, t);
 	if (r < 0)
 		return r;
-	if (flags &
-	    ~(unsigned)(SHMD_CREATE_OPEN_EXISTING | SHMD_CREATE_FIXED | SHMD_CREATE_PREALLOC))
+	if (flags & ~(unsigned)(SHMD_CREATE_OPEN_EXISTING | SHMD_CREATE_FIXED |
+				SHMD_CREATE_PREALLOC | SHMD_CREATE_NOSPILL))
 		return ctx_fail(ctx, -EINVAL, "unknown create flags 0x%x", flags);
 	if (size > WIRE_INT_MAX)
 		return ctx_fail(ctx, -EINVAL, "size too large");
@@ -144,6 +144,8 @@ static int create_call(struct shmd_ctx *ctx, const char *name, uint64_t size, mo
 		text_lit(t, ",\"fixed\":true");
 	if (flags & SHMD_CREATE_PREALLOC)
 		text_lit(t, ",\"prealloc\":true");
+	if (flags & SHMD_CREATE_NOSPILL)
+		text_lit(t, ",\"nospill\":true");
 	if (seals) {
 		text_lit(t, ",\"seals\":");
 		text_seals(t, seals);
@@ -357,4 +359,27 @@ _export_ int shmd_set_access(struct shmd_ctx *ctx, const char *name, mode_t mode
 	if (gid != (gid_t)-1)
 		json_object_object_add(p, "gid", json_object_new_int64(gid));
 	return ctx_finish(ctx, region_call(ctx, "io.shmd.Manager.SetAccess", p, NULL));
+}
+
+/* Spill or Restore: both answer when the data has moved. */
+static int spill_call(struct shmd_ctx *ctx, const char *method, const char *name,
+		      struct shmd_region **ret)
+{
+	if (!ctx)
+		return -EINVAL;
+	json_object *p = NULL;
+	int r = begin_named(ctx, name, &p);
+	if (r >= 0)
+		r = region_call(ctx, method, p, ret);
+	return ctx_finish(ctx, r);
+}
+
+_export_ int shmd_spill(struct shmd_ctx *ctx, const char *name, struct shmd_region **ret_region)
+{
+	return spill_call(ctx, "io.shmd.Manager.Spill", name, ret_region);
+}
+
+_export_ int shmd_restore(struct shmd_ctx *ctx, const char *name, struct shmd_region **ret_region)
+{
+	return spill_call(ctx, "io.shmd.Manager.Restore", name, ret_region);
 }

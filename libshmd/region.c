@@ -18,6 +18,7 @@ struct shmd_region {
 	unsigned seals;
 	unsigned foreign_seals;
 	bool fixed;
+	bool nospill;
 	char *state;
 	uint64_t created_usec;
 	uint64_t changed_usec;
@@ -27,6 +28,10 @@ struct shmd_region {
 	char *creator_unit;
 	json_object *ranges;	/* kept as sent, or NULL (none) */
 	json_object *footprint; /* kept as sent, or NULL (not asked for) */
+	int64_t holders;	/* -1: not known (or an older daemon) */
+	uint64_t last_open_usec;
+	uint64_t last_close_usec;
+	bool deleted;
 };
 
 /* ------------------------------------------------------------------ json helpers */
@@ -127,6 +132,19 @@ static int parse_creator(json_object *obj, struct shmd_region *r)
 	return 0;
 }
 
+/* Optional members (daemons before holder tracking leave them out). */
+static void parse_holders(json_object *obj, struct shmd_region *r)
+{
+	uint64_t v;
+	r->holders = json_get_u64(obj, "holders", &v) == 0 && v <= INT64_MAX ? (int64_t)v : -1;
+	if (json_get_u64(obj, "lastOpenUSec", &v) == 0)
+		r->last_open_usec = v;
+	if (json_get_u64(obj, "lastCloseUSec", &v) == 0)
+		r->last_close_usec = v;
+	if (json_get_bool(obj, "deleted", &r->deleted) < 0)
+		r->deleted = false;
+}
+
 static int parse_region(json_object *obj, struct shmd_region *r)
 {
 	const char *bad_key, *reason;
@@ -147,6 +165,10 @@ static int parse_region(json_object *obj, struct shmd_region *r)
 	r->uid = uid;
 	r->gid = gid;
 	r->mode = (mode_t)mode;
+	/* Absent from a daemon before 0.3: false. */
+	if (json_get_bool(obj, "nospill", &r->nospill) < 0)
+		r->nospill = false;
+	parse_holders(obj, r);
 
 	const char *state = json_get_str(obj, "state");
 	if (!state)
@@ -250,6 +272,11 @@ _export_ unsigned shmd_region_get_foreign_seals(const struct shmd_region *region
 	return region->foreign_seals;
 }
 
+_export_ bool shmd_region_is_nospill(const struct shmd_region *region)
+{
+	return region && region->nospill;
+}
+
 _export_ bool shmd_region_is_fixed(const struct shmd_region *region)
 {
 	return region->fixed;
@@ -310,4 +337,24 @@ _export_ int64_t shmd_region_get_footprint(const struct shmd_region *region,
 					   enum shmd_footprint_field field)
 {
 	return region ? footprint_field(region->footprint, field) : -EINVAL;
+}
+
+_export_ int64_t shmd_region_get_holder_count(const struct shmd_region *region)
+{
+	return region ? region->holders : -1;
+}
+
+_export_ uint64_t shmd_region_get_last_open_usec(const struct shmd_region *region)
+{
+	return region ? region->last_open_usec : 0;
+}
+
+_export_ uint64_t shmd_region_get_last_close_usec(const struct shmd_region *region)
+{
+	return region ? region->last_close_usec : 0;
+}
+
+_export_ bool shmd_region_is_deleted(const struct shmd_region *region)
+{
+	return region && region->deleted;
 }

@@ -40,6 +40,8 @@
  *   io.shmd.Manager.ConfigError            -EINVAL
  *   io.shmd.Manager.MessageTooLarge        -EMSGSIZE
  *   io.shmd.Manager.TooManyFileDescriptors -ETOOMANYREFS
+ *   io.shmd.Manager.RegionNotSpillable     -EPERM (since 0.3)
+ *   io.shmd.Manager.RegionDamaged          -EBADMSG (since 0.3)
  *   io.shmd.Manager.SystemError            the daemon's errno, negated (-EIO if it
  *                                          is one of the one-meaning errnos below)
  *   org.varlink.service.MethodNotFound     -EOPNOTSUPP
@@ -142,6 +144,8 @@ unsigned shmd_region_get_seals(const struct shmd_region *region);
 /* Seals added by a holder, not through the daemon. */
 unsigned shmd_region_get_foreign_seals(const struct shmd_region *region);
 bool shmd_region_is_fixed(const struct shmd_region *region);
+/* Created nospill: never spilled (false from a daemon before 0.3). Since 0.3. */
+bool shmd_region_is_nospill(const struct shmd_region *region);
 /* "resident" (later: "spilled", ...). */
 const char *shmd_region_get_state(const struct shmd_region *region);
 /* Microseconds since the epoch. */
@@ -162,6 +166,8 @@ enum {
 	/* Allocate the memory at creation (fallocate): no holder faults on a missing page,
 	 * and ENOSPC/ENOMEM come now rather than as SIGBUS later. Since 0.2. */
 	SHMD_CREATE_PREALLOC = 1 << 2,
+	/* Never spill the region to shmd's spill file (shmd(8), SPILL). Since 0.3. */
+	SHMD_CREATE_NOSPILL = 1 << 3,
 };
 
 /*
@@ -300,6 +306,26 @@ int shmd_create_opts_set_seals(struct shmd_create_opts *opts, unsigned seals);
 int shmd_create_opts_set_fixed(struct shmd_create_opts *opts, bool fixed);
 int shmd_create_opts_set_open_existing(struct shmd_create_opts *opts, bool open_existing);
 /*
+ * Spill the region to the daemon's spill file (its memory is freed), or bring it back;
+ * both return when the data has moved (an Open of a spilled region restores it too).
+ * ret_region, if not NULL, receives the region after it (unref it). 0 or -errno: -EBUSY
+ * (a process holds it), -EPERM (not spillable: nospill, write-sealed, spilling off),
+ * -EBADMSG (a restore found a bad checksum: the region is damaged), -ENOSPC (the spill file
+ * is full: the region stays in memory). Since 0.3.
+ */
+int shmd_spill(struct shmd_ctx *ctx, const char *name, struct shmd_region **ret_region);
+/*
+ * A number of the Status's spill object by its wire name (shmd-varlink(7), SpillStatus:
+ * "fileSize", "used", "free", "spilledRegions", "spilledBytes", "errors",
+ * "unwatchedRegions", ...; "enabled" is 1 or 0): true and *ret when the daemon sent it.
+ * _string: "path", "lastError", "pressureTrigger", or NULL. Since 0.3.
+ */
+bool shmd_status_get_spill(const struct shmd_status *status, const char *name, uint64_t *ret);
+const char *shmd_status_get_spill_string(const struct shmd_status *status, const char *name);
+int shmd_restore(struct shmd_ctx *ctx, const char *name, struct shmd_region **ret_region);
+/* true: the region is never spilled (SHMD_CREATE_NOSPILL). 0, or -EINVAL. Since 0.3. */
+int shmd_create_opts_set_nospill(struct shmd_create_opts *opts, bool nospill);
+/*
  * Create a region of size bytes with opts (NULL: the defaults); the options
  * object is only read, and may be reused or freed at once. ret_fd,
  * ret_region and ret_created are as for shmd_create(). 0 or -errno. Since 0.2.
@@ -318,6 +344,24 @@ int shmd_create_with(struct shmd_ctx *ctx, const char *name, uint64_t size,
  */
 int shmd_region_map_range(struct shmd_ctx *ctx, const char *name, int oflags, uint64_t offset,
 			  size_t length, void **ret_addr, size_t *ret_size);
+/* ------------------------------------------------------------------ holders (since 0.2) */
+
+/*
+ * Open file descriptions of the region held outside the daemon (fds in any process, fds in
+ * flight, mappings), as the daemon counted them when it made the snapshot; -1 when it does
+ * not know (the region counts as held). Since 0.2.
+ */
+int64_t shmd_region_get_holder_count(const struct shmd_region *region);
+/* When a holder last opened / let go of a description (CLOCK_REALTIME usec; 0: never). Since 0.2. */
+uint64_t shmd_region_get_last_open_usec(const struct shmd_region *region);
+uint64_t shmd_region_get_last_close_usec(const struct shmd_region *region);
+/* A region deleted while held (from shmd_list_flags(SHMD_LIST_DELETED)). Since 0.2. */
+bool shmd_region_is_deleted(const struct shmd_region *region);
+/*
+ * A top-level integer member of the Status reply by its wire name ("deletedRegions",
+ * "deletedSize", "unwatchedRegions", "holderOverflows", ...); 0 and false if absent. Since 0.2.
+ */
+bool shmd_status_get_counter(const struct shmd_status *status, const char *name, uint64_t *ret);
 
 /* The library version, e.g. "0.1.0". Since 0.1. */
 const char *shmd_version(void);
@@ -406,6 +450,12 @@ int shmd_stat_footprint(struct shmd_ctx *ctx, const char *name, struct shmd_regi
 enum {
 	/* Each listed region carries its footprint (a few syscalls per region in the daemon). */
 	SHMD_LIST_FOOTPRINT = 1 << 0,
+	/*
+	 * List the regions deleted while still held instead: they stay in memory (and
+	 * charged to their owner) until their last holder goes, and their names may be in
+	 * use again. Since 0.2.
+	 */
+	SHMD_LIST_DELETED = 1 << 1,
 };
 /* shmd_list() with flags. Since 0.2. */
 int shmd_list_flags(struct shmd_ctx *ctx, const char *prefix, unsigned flags,

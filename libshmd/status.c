@@ -15,6 +15,8 @@ struct shmd_status {
 	json_object *limits;	/* kept as sent: new limits need no new struct field */
 	json_object *features;	/* likewise */
 	json_object *footprint; /* when asked for, else NULL */
+	json_object *params;	/* the whole reply, for shmd_status_get_counter() */
+	json_object *spill;	/* since 0.3, else NULL */
 };
 
 _export_ struct shmd_status *shmd_status_unref(struct shmd_status *status)
@@ -25,6 +27,8 @@ _export_ struct shmd_status *shmd_status_unref(struct shmd_status *status)
 	json_object_put(status->limits);
 	json_object_put(status->features);
 	json_object_put(status->footprint);
+	json_object_put(status->params);
+	json_object_put(status->spill);
 	free(status);
 	return NULL;
 }
@@ -56,6 +60,9 @@ static int status_from_json(json_object *params, struct shmd_status **ret)
 	     !json_object_object_get_ex(params, "pid", NULL)))
 		r = (s->version = strdup(version)) ? 0 : -ENOMEM;
 	s->footprint = get_object(params, "footprint");
+	if (r == 0)
+		s->params = json_object_get(params);
+	s->spill = get_object(params, "spill");
 	if (r < 0) {
 		shmd_status_unref(s);
 		return r;
@@ -148,4 +155,33 @@ _export_ int64_t shmd_status_get_footprint(const struct shmd_status *status,
 					   enum shmd_footprint_field field)
 {
 	return status ? footprint_field(status->footprint, field) : -EINVAL;
+}
+
+_export_ bool shmd_status_get_counter(const struct shmd_status *status, const char *name,
+				      uint64_t *ret)
+{
+	uint64_t v = 0;
+	bool found = status && name && json_get_u64(status->params, name, &v) == 0;
+	if (ret)
+		*ret = found ? v : 0;
+	return found;
+}
+
+_export_ bool shmd_status_get_spill(const struct shmd_status *status, const char *name,
+				    uint64_t *ret)
+{
+	uint64_t v = 0;
+	bool b = false;
+	bool found = status && name && json_get_u64(status->spill, name, &v) == 0;
+	if (!found && status && name && json_get_bool(status->spill, name, &b) == 0)
+		found = true, v = b;
+	if (ret)
+		*ret = found ? v : 0;
+	return found;
+}
+
+_export_ const char *shmd_status_get_spill_string(const struct shmd_status *status,
+						  const char *name)
+{
+	return status && name ? json_get_str(status->spill, name) : NULL;
 }

@@ -37,6 +37,17 @@ c 0444 r--r--r--"
 	assert_output --partial "cannot resize 'f': sealed"
 }
 
+@test "create: --nospill sets NOSPILL, which a plain region does not have" {
+	shmctl create ns 1M --nospill
+	shmctl create plain 1M
+	run shmctl ls -n -r -o NAME,NOSPILL
+	assert_success
+	assert_output "ns yes
+plain no"
+	run shmctl stat ns --json -o NOSPILL
+	assert_output --partial '"nospill": true'
+}
+
 @test "create: --seal applies seals, future-write and future_write both parse" {
 	shmctl create s 4K --seal grow,future-write
 	shmctl create t 4K -s future_write

@@ -17,7 +17,7 @@ load helpers
 @test "ls: default headings" {
 	run shmctl ls
 	assert_success
-	assert_output --regexp '^NAME +SIZE +RSS +SWAP +ALLOC OWNER +GROUP +PERMS +SEALS +CREATED$'
+	assert_output --regexp '^NAME +SIZE +RSS +SWAP +ALLOC OWNER +GROUP +PERMS +SEALS +HOLDERS +CREATED$'
 }
 
 @test "ls: --bytes prints exact sizes" {
@@ -34,8 +34,8 @@ with\\x20space 4096"
 	shmctl create a 4K
 	run shmctl ls -o +id,Fixed --raw
 	assert_success
-	assert_line --index 0 "NAME SIZE RSS SWAP ALLOC OWNER GROUP PERMS SEALS CREATED ID FIXED"
-	assert_line --index 1 --regexp '^a 4\.0K 0 0 0 .* 1 no$'
+	assert_line --index 0 "NAME SIZE RSS SWAP ALLOC OWNER GROUP PERMS SEALS HOLDERS CREATED ID FIXED"
+	assert_line --index 1 --regexp '^a 4\.0K 0 0 0 .* 0 [^ ]+ 1 no$'
 }
 
 @test "ls: every column can be selected" {
@@ -164,4 +164,34 @@ nl\\x0aname"
 	assert_line --partial "$long"
 	run script -qec "COLUMNS=60 $SHMCTL_BIN ls -o NAME,SIZE --raw" /dev/null
 	assert_line --partial "$long"
+}
+
+@test "ls: HOLDERS counts descriptions held outside the daemon; --deleted lists deleted regions still held" {
+	shmctl create h 4K
+	run shmctl ls -n -o NAME,HOLDERS --raw h
+	assert_output "h 0"
+	# exec holds an fd of h while its command runs.
+	run shmctl exec h -- "$SHMCTL_BIN" ls -n -o NAME,HOLDERS --raw h
+	assert_success
+	assert_output "h 1"
+	run shmctl exec h -- sh -c '"$0" rm h && "$0" ls --deleted -n -o NAME,HOLDERS,DELETED --raw && "$0" status --json' "$SHMCTL_BIN"
+	assert_success
+	assert_line --index 0 "h 1 yes"
+	assert_output --partial '"deletedRegions": 1'
+	run shmctl ls --deleted -n --raw
+	assert_success
+	assert_output ""
+	run shmctl ls -n --raw
+	assert_output ""
+	run shmctl stat -o HOLDERS,LASTOPEN,LASTCLOSE --json h
+	assert_failure
+}
+
+@test "ls --deleted: JSON" {
+	shmctl create m 8K
+	run shmctl exec m -- sh -c '"$0" rm m; "$0" ls --deleted --json -o NAME,HOLDERS,DELETED' "$SHMCTL_BIN"
+	assert_success
+	assert_output --partial '"name": "m"'
+	assert_output --partial '"holders": 1'
+	assert_output --partial '"deleted": true'
 }

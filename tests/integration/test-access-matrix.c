@@ -304,6 +304,45 @@ static void test_later_methods(int conn)
 	is_success(del, "root (admin) deletes nobody's labelled region");
 }
 
+/*
+ * Spill and Restore: the owner and administrators (here spilling is off, so an allowed
+ * Spill is refused as RegionNotSpillable, after the access check); SpillEvaluate:
+ * administrators only.
+ */
+static void test_spill_methods(int conn)
+{
+	static const char *const ops[] = {
+		"Spill",
+		"{\"name\":\"m666\"}",
+		"Restore",
+		"{\"name\":\"m666\"}",
+		"SpillEvaluate",
+		"{}",
+		"Create",
+		"{\"name\":\"nb/sp\",\"size\":8192}",
+		"Spill",
+		"{\"name\":\"nb/sp\"}",
+		"Restore",
+		"{\"name\":\"nb/sp\"}",
+		NULL,
+	};
+	static const char *const want[] = {
+		DENIED, DENIED, DENIED, "ok", IFACE "RegionNotSpillable", "ok",
+	};
+	_cleanup_json_ json_object *res = calls_as(&d, NOBODY_UID, NOBODY_GID, ops);
+
+	for (size_t i = 0; ops[2 * i]; i++)
+		is_str(reply_at(res, i), want[i], "nobody: %s %s", ops[2 * i], ops[2 * i + 1]);
+	_cleanup_json_ json_object *sp = call(conn, IFACE "Spill", jname("nb/sp"));
+	is_error(sp, "RegionNotSpillable", "root (admin): Spill of nobody's region passes access");
+	_cleanup_json_ json_object *rs = call(conn, IFACE "Restore", jname("nb/sp"));
+	is_success(rs, "root (admin): Restore of nobody's region");
+	_cleanup_json_ json_object *ev = call(conn, IFACE "SpillEvaluate", NULL);
+	is_success(ev, "root (admin): SpillEvaluate");
+	_cleanup_json_ json_object *del = call(conn, IFACE "Delete", jname("nb/sp"));
+	is_success(del, "root deletes it");
+}
+
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -321,6 +360,7 @@ int main(void)
 	test_not_owner(conn);
 	test_owner(conn);
 	test_later_methods(conn);
+	test_spill_methods(conn);
 	close(conn);
 	itest_stop(&d);
 	return done_testing();

@@ -102,7 +102,8 @@ static void test_delete(int conn, pid_t daemon)
 	is_int(regions(conn), before - 1, "the name is gone at once");
 	_cleanup_json_ json_object *s = call(conn, IFACE "Stat", jname("del"));
 	is_error(s, "NoSuchRegion", "Stat: NoSuchRegion");
-	is_int(daemon_memfd_fds(daemon, "del"), 0, "the daemon dropped its reference");
+	is_int(daemon_memfd_fds(daemon, "del"), 1,
+	       "held: the daemon keeps its reference (a deleted region, listed until its last holder goes)");
 
 	char buf[5] = "";
 	ok(pread(fd, buf, 4, 60000) == 4 && strcmp(buf, "kept") == 0,
@@ -123,6 +124,9 @@ static void test_delete(int conn, pid_t daemon)
 	if (m != MAP_FAILED)
 		munmap(m, 65536);
 	safe_close(fd);
+	_cleanup_json_ json_object *d2 = call(conn, IFACE "Delete", jname("del"));
+	ok(sync_daemon(conn), "(the daemon has read the last close)");
+	is_int(daemon_memfd_fds(daemon, "del"), 0, "the last holder went: the daemon dropped both");
 }
 
 int main(void)

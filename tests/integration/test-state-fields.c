@@ -18,10 +18,16 @@ static const char *const derived[] = {
 	"spilledBytes", /* the sum of the spill extents' lengths */
 };
 
+/* Members counted live by holder tracking (holdtrack.h): a restarted daemon recounts them. */
+static const char *const runtime[] = { "holders", "lastOpenUSec", "lastCloseUSec", "deleted" };
+
 static bool is_derived(const char *key)
 {
 	for (size_t i = 0; i < ELEMENTSOF(derived); i++)
 		if (strcmp(key, derived[i]) == 0)
+			return true;
+	for (size_t i = 0; i < ELEMENTSOF(runtime); i++)
+		if (strcmp(key, runtime[i]) == 0)
 			return true;
 	return false;
 }

@@ -31,6 +31,7 @@ int main(void)
 	is_int(shmd_region_get_seals(r), noexec ? SHMD_SEAL_EXEC : 0,
 	       "  no seals but the exec seal the kernel gives (noexecSeal: %d)", noexec);
 	ok(!shmd_region_is_fixed(r), "  not fixed");
+	ok(!shmd_region_is_nospill(r), "  not nospill");
 	r = shmd_region_unref(r);
 	close(fd);
 	is_int(shmd_create_with(ctx, "plain", 4096, NULL, NULL, NULL, NULL), -EEXIST,
@@ -57,6 +58,16 @@ int main(void)
 	       SHMD_SEAL_WRITE | SHMD_SEAL_GROW | SHMD_SEAL_SHRINK, "  write, grow and shrink");
 	ok(shmd_region_is_fixed(r), "  fixed");
 	r = shmd_region_unref(r);
+
+	is_int(shmd_create_opts_set_nospill(opts, true), 0, "set_nospill(true)");
+	is_int(shmd_create_with(ctx, "nospill", 4096, opts, NULL, &r, NULL), 0, "  create");
+	ok(shmd_region_is_nospill(r), "  nospill");
+	r = shmd_region_unref(r);
+	is_int(shmd_stat(ctx, "nospill", &r), 0, "  stat");
+	ok(shmd_region_is_nospill(r), "  Stat says nospill too");
+	r = shmd_region_unref(r);
+	is_int(shmd_create_opts_set_nospill(NULL, true), -EINVAL, "  set_nospill(NULL): -EINVAL");
+	is_int(shmd_create_opts_set_nospill(opts, false), 0, "set_nospill(false)");
 
 	is_int(shmd_create_opts_set_open_existing(opts, true), 0, "set_open_existing(true)");
 	created = true;

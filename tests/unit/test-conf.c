@@ -226,6 +226,66 @@ static void test_errors(void)
 	refuses(longline, 2, "line too long");
 }
 
+static void test_spill(void)
+{
+	struct shmd_conf c;
+	struct conf_error err = { 0 };
+	char buf[4200];
+
+	/* Defaults: off, 1G, no water marks, the oomd-like trigger. */
+	is_int(parse(&c, "", &err), 0, "an empty file parses");
+	ok(!c.spill.enable && c.spill.max_size == 1ULL << 30 &&
+		   c.spill.high_water == CONF_UNLIMITED &&
+		   conf_spill_low_water(&c.spill) == CONF_UNLIMITED &&
+		   c.spill.min_idle_usec == 60000000ULL &&
+		   strcmp(c.spill.pressure, "some 150000 2000000") == 0,
+	   "[Spill] defaults");
+	unsetenv("STATE_DIRECTORY");
+	is_str(conf_spill_path(&c.spill, buf, sizeof(buf)), SHMD_STATE_DIR "/spill",
+	       "default path under the state directory");
+	setenv("STATE_DIRECTORY", "/var/lib/x:/var/lib/y", 1);
+	is_str(conf_spill_path(&c.spill, buf, sizeof(buf)), "/var/lib/x/spill",
+	       "default path under $STATE_DIRECTORY (its first entry)");
+	unsetenv("STATE_DIRECTORY");
+	conf_done(&c);
+
+	int r = parse(&c,
+		      "[Spill]\nEnable=yes\nPath=/srv/spill\nMaxSize=64G\nHighWater=8G\n"
+		      "LowWater=6G\nMinIdleSec=0\nPressureTrigger=full 200000 2000000\n",
+		      &err);
+	if (!is_int(r, 0, "[Spill] with every key parses"))
+		diag("%s:%u: %s", err.file, err.line, err.reason);
+	ok(c.spill.enable && strcmp(c.spill.path, "/srv/spill") == 0 &&
+		   c.spill.max_size == 64ULL << 30 && c.spill.high_water == 8ULL << 30 &&
+		   conf_spill_low_water(&c.spill) == 6ULL << 30 && c.spill.min_idle_usec == 0 &&
+		   strcmp(c.spill.pressure, "full 200000 2000000") == 0,
+	   "[Spill] values");
+	conf_done(&c);
+
+	is_int(parse(&c, "[Spill]\nHighWater=1000M\nPressureTrigger=no\n", &err), 0,
+	       "HighWater alone");
+	ok(conf_spill_low_water(&c.spill) == 1000ULL * 1024 * 1024 / 10 * 9 &&
+		   c.spill.pressure[0] == '\0',
+	   "LowWater defaults to 90%% of HighWater; PressureTrigger=no turns it off");
+	conf_done(&c);
+
+	refuses("[Spill]\nEnable=maybe\n", 2, "Enable=");
+	refuses("[Spill]\nPath=spill\n", 2, "absolute path");
+	refuses("[Spill]\nMaxSize=1K\n", 2, "at least 1M");
+	refuses("[Spill]\nMaxSize=infinity\n", 2, "MaxSize=");
+	refuses("[Spill]\nHighWater=lots\n", 2, "N% of RAM or infinity");
+	refuses("[Spill]\nLowWater=101%\n", 2, "LowWater=");
+	refuses("[Spill]\nMinIdleSec=-1\n", 2, "expected seconds");
+	refuses("[Spill]\nPressureTrigger=some 1 100\n", 2, "window must be");
+	refuses("[Spill]\nPressureTrigger=some 0 1000000\n", 2, "stall must be");
+	refuses("[Spill]\nPressureTrigger=some 2000000 1000000\n", 2, "stall must be");
+	refuses("[Spill]\nPressureTrigger=most 1 1000000\n", 2, "some|full");
+	refuses("[Spill]\nPressureTrigger=some 1 1000000 x\n", 2, "some|full");
+	refuses("[Spill]\nSize=1G\n", 2, "unknown key 'Size' in [Spill]");
+	refuses("[Spill]\nHighWater=1G\n\nLowWater=2G\n", 4, "LowWater= is above HighWater=");
+	refuses("[Spill]\nLowWater=2G\n", 2, "LowWater= needs HighWater=");
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
@@ -233,6 +293,7 @@ int main(void)
 	test_keys();
 	test_dropins();
 	test_errors();
+	test_spill();
 	snprintf(path, sizeof(path), "%s/shmd.conf", dir);
 	unlink(path);
 	rmdir(dir);
