@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "spill-aio.h"
 #include "spill-alloc.h"
 #include "spill.h"
 
@@ -43,7 +44,10 @@ struct spill {
 	uint64_t max_size;
 	spill_record_fn record;
 	void *record_userdata;
-	void *buf; /* SPILL_CHUNK, page aligned: the worker thread's bounce buffer */
+	/* The worker thread's: two SPILL_IO bounce buffers, page aligned; buf is bufs[cur]. */
+	char *bufs[2], *buf;
+	unsigned cur;
+	struct spill_aio aio; /* writes of the spill in flight from bufs[] */
 	/* Under lock (the loop frees and claims, the thread allocates): */
 	pthread_mutex_t lock;
 	struct spill_alloc alloc;

@@ -128,7 +128,11 @@ static bool zero_page(const char *p)
 	return p[0] == 0 && memcmp(p, p + 1, PAGE - 1) == 0;
 }
 
-/* [a, b) of buf (region offset pos + a) to free space, in as many pieces as the file has. */
+/*
+ * [a, b) of buf (region offset pos + a) to free space, in as many pieces as the file has,
+ * each written with one pwrite (up to SPILL_IO bytes: fewer, larger O_DIRECT writes) and
+ * recorded as extents of at most SPILL_CHUNK, each with its own XXH3.
+ */
 static int write_run(struct spill *sp, struct spill_job *j, uint64_t pos, size_t a, size_t b)
 {
 	while (a < b) {
@@ -136,13 +140,17 @@ static int write_run(struct spill *sp, struct spill_job *j, uint64_t pos, size_t
 		int r = get_space(sp, b - a, &off, &got);
 		if (r < 0)
 			return fail(j, r, "allocate");
-		struct spill_extent e = { pos + a, off, got,
-					  XXH3_64bits((char *)sp->buf + a, got) };
-		if ((r = add_extent(j, &e)) < 0) {
-			spill_io_free_extents(sp, &e, 1);
-			return fail(j, r, "index");
+		for (uint64_t k = 0; k < got; k += SPILL_CHUNK) {
+			uint64_t n = MIN(SPILL_CHUNK, got - k);
+			struct spill_extent e = { pos + a + k, off + k, n,
+						  XXH3_64bits(sp->buf + a + k, n) };
+			if ((r = add_extent(j, &e)) < 0) { /* the rest of the piece goes back */
+				struct spill_extent rest = { 0, off + k, got - k, 0 };
+				spill_io_free_extents(sp, &rest, 1);
+				return fail(j, r, "index");
+			}
 		}
-		if ((r = write_full(sp->dfd, (char *)sp->buf + a, got, off)) < 0)
+		if ((r = spill_aio_write(&sp->aio, sp->cur, sp->buf + a, got, off)) < 0)
 			return fail(j, r, "write");
 		a += got;
 	}
@@ -155,13 +163,13 @@ static int write_chunk(struct spill *sp, struct spill_job *j, uint64_t pos, size
 	size_t a = 0;
 
 	while (a < len) {
-		while (a < len && zero_page((char *)sp->buf + a))
+		while (a < len && zero_page(sp->buf + a))
 			a += PAGE;
 		if (a == len)
 			break;
 		size_t b = a + PAGE, zeros = 0;
 		for (size_t p = b; p < len && zeros < SPILL_ZERO_SKIP_MIN; p += PAGE) {
-			zeros = zero_page((char *)sp->buf + p) ? zeros + PAGE : 0;
+			zeros = zero_page(sp->buf + p) ? zeros + PAGE : 0;
 			if (!zeros)
 				b = p + PAGE;
 		}
@@ -173,8 +181,20 @@ static int write_chunk(struct spill *sp, struct spill_job *j, uint64_t pos, size
 	return 0;
 }
 
-/* Every data extent (SEEK_DATA/SEEK_HOLE) in chunks aligned to SPILL_CHUNK of the region. */
-static int copy_out(struct spill *sp, struct spill_job *j)
+/* The next buffer, once the disk is done with what it held. */
+static int next_buffer(struct spill *sp, struct spill_job *j)
+{
+	sp->cur ^= 1;
+	sp->buf = sp->bufs[sp->cur];
+	int r = spill_aio_drain(&sp->aio, (int)sp->cur);
+	return r < 0 ? fail(j, r, "write") : 0;
+}
+
+/*
+ * Every data extent (SEEK_DATA/SEEK_HOLE) in chunks aligned to SPILL_IO of the region,
+ * read into one buffer while the other's writes are in flight.
+ */
+static int copy_data(struct spill *sp, struct spill_job *j)
 {
 	for (uint64_t pos = 0; pos < j->size;) {
 		off_t data = lseek(j->memfd, (off_t)pos, SEEK_DATA);
@@ -184,14 +204,14 @@ static int copy_out(struct spill *sp, struct spill_job *j)
 		if (hole < 0)
 			return fail(j, negative_errno(), "seek");
 		for (pos = (uint64_t)data & ~(uint64_t)(PAGE - 1); pos < (uint64_t)hole;) {
-			uint64_t next = MIN((uint64_t)hole, (pos / SPILL_CHUNK + 1) * SPILL_CHUNK);
+			uint64_t next = MIN((uint64_t)hole, (pos / SPILL_IO + 1) * SPILL_IO);
 			ssize_t n = read_full(j->memfd, sp->buf, next - pos, pos);
 			if (n < 0)
 				return fail(j, (int)n, "read");
 			size_t len = ((size_t)n + PAGE - 1) / PAGE * PAGE;
-			memset((char *)sp->buf + n, 0, len - (size_t)n); /* the tail past EOF */
+			memset(sp->buf + n, 0, len - (size_t)n); /* the tail past EOF */
 			int r = write_chunk(sp, j, pos, len);
-			if (r < 0)
+			if (r < 0 || (r = next_buffer(sp, j)) < 0)
 				return r;
 			if (j->n_ext > 0 && !j->held) { /* tests: hold the job mid-spill */
 				j->held = true;
@@ -202,6 +222,18 @@ static int copy_out(struct spill *sp, struct spill_job *j)
 			pos = n > 0 ? next : (uint64_t)hole;
 		}
 	}
+	return 0;
+}
+
+static int copy_out(struct spill *sp, struct spill_job *j)
+{
+	int r = copy_data(sp, j);
+	/* Every write done (failed or not) before the buffers are reused or the space freed. */
+	int w = spill_aio_drain(&sp->aio, -1);
+	if (r < 0)
+		return r;
+	if (w < 0)
+		return fail(j, w, "write");
 	/* Durable before the index is recorded and the memfd punched. */
 	if (fdatasync(sp->fd) < 0)
 		return fail(j, negative_errno(), "fdatasync");
@@ -219,30 +251,80 @@ static int punch(struct spill_job *j)
 	return 0;
 }
 
-/* Every extent read back and checked before it is written into the memfd. */
-static int copy_in(struct spill *sp, struct spill_job *j)
+/* Extents [i, end) that follow each other in the region and in the file, up to SPILL_IO. */
+static size_t batch_end(const struct spill_job *j, size_t i)
 {
-	for (size_t i = 0; i < j->n_ext; i++) {
-		const struct spill_extent *e = &j->ext[i];
-		ssize_t n = read_full(sp->dfd, sp->buf, e->length, e->file_offset);
-		if (n < 0 || (uint64_t)n != e->length) {
-			j->bad = i;
-			return fail(j, n < 0 ? (int)n : -EBADMSG, "read");
-		}
-		if (XXH3_64bits(sp->buf, e->length) != e->xxh3) {
-			j->bad = i;
+	uint64_t len = j->ext[i].length;
+	size_t k = i + 1;
+
+	for (; k < j->n_ext; k++) {
+		const struct spill_extent *p = &j->ext[k - 1], *e = &j->ext[k];
+		if (e->offset != p->offset + p->length ||
+		    e->file_offset != p->file_offset + p->length || len + e->length > SPILL_IO)
+			break;
+		len += e->length;
+	}
+	return k;
+}
+
+/* Start reading batch [i, batch_end) into buffer buf. */
+static int read_batch(struct spill *sp, struct spill_job *j, unsigned buf, size_t i)
+{
+	size_t end = batch_end(j, i);
+	uint64_t len = j->ext[end - 1].offset + j->ext[end - 1].length - j->ext[i].offset;
+	int r = spill_aio_read(&sp->aio, buf, sp->bufs[buf], len, j->ext[i].file_offset);
+	return r < 0 ? (j->bad = i, fail(j, r, "read")) : 0;
+}
+
+/* The batch at i, read into sp->buf: every checksum, then one write into the memfd. */
+static int restore_batch(struct spill *sp, struct spill_job *j, size_t i, size_t end)
+{
+	const struct spill_extent *e = &j->ext[i];
+	uint64_t len = j->ext[end - 1].offset + j->ext[end - 1].length - e->offset;
+
+	for (size_t k = i; k < end; k++) {
+		const struct spill_extent *x = &j->ext[k];
+		if (XXH3_64bits(sp->buf + (x->offset - e->offset), x->length) != x->xxh3) {
+			j->bad = k;
 			return fail(j, -EBADMSG, "checksum");
 		}
-		if (i == 0) /* tests: hold the job mid-restore */
-			worker_fault_hold(sp->worker, "restore-read");
-		if (e->offset >= j->size)
-			continue;
-		int r = write_full(j->memfd, sp->buf, MIN(e->length, j->size - e->offset),
-				   e->offset);
-		if (r < 0)
-			return fail(j, r, "write");
 	}
-	return 0;
+	if (i == 0) /* tests: hold the job mid-restore */
+		worker_fault_hold(sp->worker, "restore-read");
+	if (e->offset >= j->size)
+		return 0;
+	int r = write_full(j->memfd, sp->buf, MIN(len, j->size - e->offset), e->offset);
+	return r < 0 ? fail(j, r, "write") : 0;
+}
+
+/* Every extent read back and checked before it is written; the next batch read meanwhile. */
+static int copy_batches(struct spill *sp, struct spill_job *j)
+{
+	unsigned cur = 0;
+	int r = j->n_ext ? read_batch(sp, j, cur, 0) : 0;
+
+	for (size_t i = 0, end; r >= 0 && i < j->n_ext; i = end, cur ^= 1) {
+		end = batch_end(j, i);
+		if (end < j->n_ext && (r = read_batch(sp, j, !cur, end)) < 0)
+			break;
+		if ((r = spill_aio_drain(&sp->aio, (int)cur)) < 0) {
+			j->bad = i;
+			r = fail(j, r, "read");
+			break;
+		}
+		sp->buf = sp->bufs[cur];
+		r = restore_batch(sp, j, i, end);
+	}
+	return r;
+}
+
+static int copy_in(struct spill *sp, struct spill_job *j)
+{
+	int r = copy_batches(sp, j);
+	(void)spill_aio_drain(&sp->aio, -1); /* nothing in flight once the job is done */
+	sp->cur = 0;
+	sp->buf = sp->bufs[0];
+	return r;
 }
 
 void spill_io_run(struct spill *sp, struct spill_job *j)

@@ -275,6 +275,7 @@ int spill_open(struct spill **ret, struct worker *worker, const char *path, uint
 	if (!sp)
 		return -ENOMEM;
 	*sp = (struct spill){ .worker = worker,
+			      .aio = { .fd = -1 },
 			      .fd = -1,
 			      .dfd = -1,
 			      .max_size = MAX(max_size / SPILL_CHUNK * SPILL_CHUNK, SPILL_CHUNK),
@@ -283,11 +284,15 @@ int spill_open(struct spill **ret, struct worker *worker, const char *path, uint
 	pthread_mutex_init(&sp->lock, NULL);
 	spill_alloc_init(&sp->alloc);
 	sp->path = strdup(path);
-	sp->buf = aligned_alloc(PAGE, SPILL_CHUNK);
-	if (!sp->path || !sp->buf)
+	sp->bufs[0] = aligned_alloc(PAGE, SPILL_IO);
+	sp->bufs[1] = aligned_alloc(PAGE, SPILL_IO);
+	sp->buf = sp->bufs[0];
+	if (!sp->path || !sp->bufs[0] || !sp->bufs[1])
 		r = -ENOMEM;
 	else if ((r = open_file(sp, path)) < 0)
 		log_errno(LOG_ERR, r, "cannot open the spill file %s", path);
+	else
+		spill_aio_init(&sp->aio, sp->dfd);
 	if (r < 0) {
 		spill_free(sp);
 		return r;
@@ -300,12 +305,14 @@ struct spill *spill_free(struct spill *sp)
 {
 	if (!sp)
 		return NULL;
+	spill_aio_done(&sp->aio);
 	if (sp->dfd != sp->fd)
 		safe_close(sp->dfd);
 	safe_close(sp->fd);
 	spill_alloc_done(&sp->alloc);
 	pthread_mutex_destroy(&sp->lock);
-	free(sp->buf);
+	free(sp->bufs[0]);
+	free(sp->bufs[1]);
 	free(sp->path);
 	free(sp);
 	return NULL;

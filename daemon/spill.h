@@ -40,8 +40,10 @@ struct region;
 struct spill;
 struct worker;
 
-/* Chunk of a copy, and the most one index record covers. */
+/* The most one index record (one checksum) covers. */
 #define SPILL_CHUNK (1u << 20)
+/* The most one read or write of the copy moves (the bounce buffer's size). */
+#define SPILL_IO (4u << 20)
 /* Zero runs shorter than this inside data are written anyway (fewer, longer records). */
 #define SPILL_ZERO_SKIP_MIN (16u * 1024)
 

@@ -31,14 +31,18 @@ done
 
 log=$builddir/tests/bench/bench.log
 status=0
-# "preload" alone runs only the libshmd-preload benchmark; no arguments run everything.
-if [ "$*" = preload ]; then
+# "preload" ("spill") alone runs only the libshmd-preload (spill copy) benchmark; no
+# arguments run everything.
+if [ "$*" = preload ] || [ "$*" = spill ]; then
 	: >"$log"
 else
 	"$builddir/tests/bench/bench-shmd" "$@" | tee "$log" || status=$?
 fi
 if [ $# -eq 0 ] || [ "$*" = preload ]; then
 	"$builddir/tests/bench/bench-preload" | tee -a "$log" || status=$?
+fi
+if [ $# -eq 0 ] || [ "$*" = spill ]; then
+	"$builddir/tests/bench/bench-spill" | tee -a "$log" || status=$?
 fi
 # tee's status hides bench-shmd's: look at the log for failures.
 if grep -q '^# FAILED' "$log"; then

@@ -281,7 +281,7 @@ static void filesystem_full(sd_event *e, struct worker *w)
 	snprintf(small, sizeof(small), "%s/small", dir);
 	snprintf(file, sizeof(file), "%s/spill", small);
 	if (mkdir(small, 0700) < 0 || unshare(CLONE_NEWNS) < 0 ||
-	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0 ||
 	    mount("tmpfs", small, "tmpfs", 0, "size=4m") < 0) {
 		skip(4, "cannot mount a tmpfs here: %m");
 		rmdir(small);
