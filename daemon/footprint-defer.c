@@ -19,7 +19,7 @@ struct fp_job {
 	struct worker *worker;
 	int fd; /* a duplicate of the region's memfd, the job's own */
 	uint64_t size;
-	uint64_t spilled;      /* Stat and List: the region's bytes in the spill file (read on the loop) */
+	uint64_t spilled; /* Stat and List: the region's bytes in the spill file (read on the loop) */
 	struct fp_part *parts; /* Ranges: copied, labels too; NULL for Stat and List */
 	size_t n_parts;
 	const char *tail; /* Stat and List: after the Region object */

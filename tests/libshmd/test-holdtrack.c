@@ -39,7 +39,8 @@ int main(void)
 	r = shmd_region_unref(r);
 
 	is_int(shmd_delete(ctx, "a"), 0, "delete a while held");
-	is_int(shmd_list_flags(ctx, NULL, SHMD_LIST_DELETED, &l), 0, "shmd_list_flags(SHMD_LIST_DELETED)");
+	is_int(shmd_list_flags(ctx, NULL, SHMD_LIST_DELETED, &l), 0,
+	       "shmd_list_flags(SHMD_LIST_DELETED)");
 	is_int(shmd_list_next(l, &r), 1, "one deleted region");
 	if (r) {
 		is_str(shmd_region_get_name(r), "a", "a");
@@ -49,7 +50,8 @@ int main(void)
 	}
 	is_int(shmd_list_next(l, &r), 0, "the end");
 	shmd_list_free(l);
-	is_int(shmd_list_flags(ctx, "zz", SHMD_LIST_DELETED, &l), 0, "with a prefix that matches none");
+	is_int(shmd_list_flags(ctx, "zz", SHMD_LIST_DELETED, &l), 0,
+	       "with a prefix that matches none");
 	is_int(shmd_list_next(l, &r), 0, "nothing");
 	shmd_list_free(l);
 
