@@ -54,7 +54,6 @@ static const struct {
 	{ "spills", "Spills:", false },
 	{ "restores", "Restores:", false },
 	{ "errors", "Spill errors:", false },
-	{ "unwatchedRegions", "Unwatchable regions:", false },
 	{ "regionMemory", "Region memory:", true },
 	{ "automaticSpills", "Automatic spills:", false },
 	{ "pressureEvents", "Pressure events:", false },

@@ -389,6 +389,7 @@ FOOTPRINT_COLUMN(rss, "resident", SHMD_FOOTPRINT_RESIDENT)
 FOOTPRINT_COLUMN(swap, "swapped", SHMD_FOOTPRINT_SWAPPED)
 FOOTPRINT_COLUMN(alloc, "allocated", SHMD_FOOTPRINT_ALLOCATED)
 FOOTPRINT_COLUMN(dirty, "dirty", SHMD_FOOTPRINT_DIRTY)
+FOOTPRINT_COLUMN(spilled, "spilled", SHMD_FOOTPRINT_SPILLED)
 
 static char *nranges_text(const void *row, const struct table_format *fmt)
 {
@@ -479,8 +480,8 @@ const struct table_column region_columns[] = {
 	{ "FIXED", "Fixed", "created fixed-size", "fixed: boolean", 5, 0, fixed_text, fixed_json },
 	{ "NOSPILL", "No spill", "created nospill: never spilled", "nospill: boolean", 7, 0,
 	  nospill_text, nospill_json },
-	{ "STATE", "State", "where the memory is (resident)", "state: string", 5, 0, state_text,
-	  state_json },
+	{ "STATE", "State", "where the memory is: resident, spilled or damaged", "state: string", 5,
+	  0, state_text, state_json },
 	{ "ID", "ID", "stable region id", "id: number", 2, TABLE_RIGHT, id_text, id_json },
 	{ "CREATED", "Created", "creation time", "created: string (ISO 8601), createdUSec: number",
 	  19, 0, created_text, created_json },
@@ -501,6 +502,8 @@ const struct table_column region_columns[] = {
 	  5, TABLE_RIGHT, alloc_text, alloc_json },
 	{ "DIRTY", "Dirty", "dirty bytes (0 for shmem in practice)", "dirty: number|null", 5,
 	  TABLE_RIGHT, dirty_text, dirty_json },
+	{ "SPILLED", "Spilled", "bytes in the spill file", "spilled: number|null", 7, TABLE_RIGHT,
+	  spilled_text, spilled_json },
 	{ "RANGES", "Named ranges", "number of named ranges", "nRanges: number", 6, TABLE_RIGHT,
 	  nranges_text, nranges_json },
 	{ "HOLDERS", "Holders",

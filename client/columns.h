@@ -14,11 +14,11 @@ extern const size_t n_region_columns;
 #define REGION_COLUMNS_LS "NAME,SIZE,RSS,SWAP,ALLOC,OWNER,GROUP,PERMS,SEALS,HOLDERS,CREATED"
 /* ls --anonymous: memfd_create()s made through shmd (libshmd-preload(8)). */
 #define REGION_COLUMNS_ANONYMOUS "NAME,SIZE,OWNER,GROUP,CPID,UNIT,HOLDERS,CREATED"
-#define REGION_COLUMNS_STAT                                                                        \
-	"NAME,ID,SIZE,OWNER,GROUP,PERMS,MODE,SEALS,FSEALS,FIXED,STATE,CREATED,CHANGED,CPID,CUID,"  \
-	"UNIT,HOLDERS,LASTOPEN,LASTCLOSE"
+#define REGION_COLUMNS_STAT                                                                          \
+	"NAME,ID,SIZE,OWNER,GROUP,PERMS,MODE,SEALS,FSEALS,FIXED,NOSPILL,STATE,CREATED,CHANGED,CPID," \
+	"CUID,UNIT,HOLDERS,LASTOPEN,LASTCLOSE"
 /* stat measures the footprint too. */
-#define REGION_COLUMNS_STAT_FOOTPRINT REGION_COLUMNS_STAT ",RSS,SWAP,ALLOC,DIRTY,RANGES"
+#define REGION_COLUMNS_STAT_FOOTPRINT REGION_COLUMNS_STAT ",RSS,SWAP,ALLOC,DIRTY,SPILLED,RANGES"
 
 /* Times: "2026-11-22 08:02:14" (local) for humans, ISO 8601 UTC with microseconds for JSON. */
 char *time_format_human(uint64_t usec);
