@@ -457,6 +457,9 @@ static void test_restart(void)
 	is_int(wait_holders(&d, "free", 0), 0, "restarted: an unheld region is proven unheld");
 	is_int(wait_holders(&d, "held", -1), -1, "a region held by an fd counts as held (null)");
 	is_int(wait_holders(&d, "mapped", -1), -1, "a region held by a mapping too");
+	/* The supervisor may list the old worker until it has reaped it. */
+	for (int i = 0; i < 100 && worker_of(d.pid) == w; i++)
+		sleep_ms(50);
 	ok(worker_of(d.pid) != w, "it was a new worker");
 	munmap(m, 4096);
 	is_int(wait_holders(&d, "held", -1), -1, "still held by the fd after the munmap");
