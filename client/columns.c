@@ -428,24 +428,19 @@ static int usec_json(json_object *obj, const char *key, const char *usec_key, ui
 	return 0;
 }
 
-static char *lastopen_text(const void *row, const struct table_format *fmt)
-{
-	return usec_text(shmd_region_get_last_open_usec(R(row)));
-}
-static int lastopen_json(const void *row, json_object *obj)
-{
-	return usec_json(obj, "lastOpen", "lastOpenUSec", shmd_region_get_last_open_usec(R(row)));
-}
-
-static char *lastclose_text(const void *row, const struct table_format *fmt)
-{
-	return usec_text(shmd_region_get_last_close_usec(R(row)));
-}
-static int lastclose_json(const void *row, json_object *obj)
-{
-	return usec_json(obj, "lastClose", "lastCloseUSec",
-			 shmd_region_get_last_close_usec(R(row)));
-}
+#define TIME_COLUMN(fn, key, usec_key, getter)                                                     \
+	static char *fn##_text(const void *row, const struct table_format *fmt)                    \
+	{                                                                                          \
+		return usec_text(getter(R(row)));                                                  \
+	}                                                                                          \
+	static int fn##_json(const void *row, json_object *obj)                                    \
+	{                                                                                          \
+		return usec_json(obj, key, usec_key, getter(R(row)));                              \
+	}
+TIME_COLUMN(lastopen, "lastOpen", "lastOpenUSec", shmd_region_get_last_open_usec)
+TIME_COLUMN(lastclose, "lastClose", "lastCloseUSec", shmd_region_get_last_close_usec)
+TIME_COLUMN(lastspill, "lastSpill", "lastSpillUSec", shmd_region_get_last_spill_usec)
+TIME_COLUMN(lastrestore, "lastRestore", "lastRestoreUSec", shmd_region_get_last_restore_usec)
 
 static char *deleted_text(const void *row, const struct table_format *fmt)
 {
@@ -515,6 +510,12 @@ const struct table_column region_columns[] = {
 	{ "LASTCLOSE", "Last close", "when a holder last let go of it",
 	  "lastClose: string|null (ISO 8601), lastCloseUSec: number", 19, 0, lastclose_text,
 	  lastclose_json },
+	{ "LASTSPILL", "Last spill", "when it was last spilled",
+	  "lastSpill: string|null (ISO 8601), lastSpillUSec: number", 19, 0, lastspill_text,
+	  lastspill_json },
+	{ "LASTRESTORE", "Last restore", "when it was last restored from the spill file",
+	  "lastRestore: string|null (ISO 8601), lastRestoreUSec: number", 19, 0, lastrestore_text,
+	  lastrestore_json },
 	{ "DELETED", "Deleted", "deleted while held (ls --deleted)", "deleted: boolean", 7, 0,
 	  deleted_text, deleted_json },
 };

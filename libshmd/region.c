@@ -30,6 +30,7 @@ struct shmd_region {
 	json_object *footprint; /* kept as sent, or NULL (not asked for) */
 	int64_t holders;	/* -1: not known (or an older daemon) */
 	uint64_t last_open_usec;
+	uint64_t last_spill_usec, last_restore_usec; /* 0: never */
 	uint64_t last_close_usec;
 	bool deleted;
 	bool anonymous;
@@ -142,6 +143,10 @@ static void parse_holders(json_object *obj, struct shmd_region *r)
 		r->last_open_usec = v;
 	if (json_get_u64(obj, "lastCloseUSec", &v) == 0)
 		r->last_close_usec = v;
+	if (json_get_u64(obj, "spilledUSec", &v) == 0)
+		r->last_spill_usec = v;
+	if (json_get_u64(obj, "restoredUSec", &v) == 0)
+		r->last_restore_usec = v;
 	if (json_get_bool(obj, "deleted", &r->deleted) < 0)
 		r->deleted = false;
 	if (json_get_bool(obj, "anonymous", &r->anonymous) < 0)
@@ -355,6 +360,16 @@ _export_ uint64_t shmd_region_get_last_open_usec(const struct shmd_region *regio
 _export_ uint64_t shmd_region_get_last_close_usec(const struct shmd_region *region)
 {
 	return region ? region->last_close_usec : 0;
+}
+
+_export_ uint64_t shmd_region_get_last_spill_usec(const struct shmd_region *region)
+{
+	return region ? region->last_spill_usec : 0;
+}
+
+_export_ uint64_t shmd_region_get_last_restore_usec(const struct shmd_region *region)
+{
+	return region ? region->last_restore_usec : 0;
 }
 
 _export_ bool shmd_region_is_deleted(const struct shmd_region *region)

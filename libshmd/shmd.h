@@ -355,6 +355,9 @@ int64_t shmd_region_get_holder_count(const struct shmd_region *region);
 /* When a holder last opened / let go of a description (CLOCK_REALTIME usec; 0: never). Since 0.2. */
 uint64_t shmd_region_get_last_open_usec(const struct shmd_region *region);
 uint64_t shmd_region_get_last_close_usec(const struct shmd_region *region);
+/* When the region was last spilled / restored (CLOCK_REALTIME usec; 0: never). Since 0.2. */
+uint64_t shmd_region_get_last_spill_usec(const struct shmd_region *region);
+uint64_t shmd_region_get_last_restore_usec(const struct shmd_region *region);
 /* A region deleted while held (from shmd_list_flags(SHMD_LIST_DELETED)). Since 0.2. */
 bool shmd_region_is_deleted(const struct shmd_region *region);
 /*

@@ -23,13 +23,20 @@ teardown() {
 	run shmctl spill r
 	assert_success
 	assert_output ""
-	run shmctl stat r -o STATE,ALLOC --raw --bytes
+	run shmctl stat r -o STATE,ALLOC,SPILLED,LASTSPILL,LASTRESTORE --raw --bytes
 	assert_line "STATE spilled"
 	assert_line "ALLOC 0"
+	assert_line "SPILLED 1048576"
+	assert_line --regexp '^LASTSPILL [0-9]{4}-[0-9]{2}-[0-9]{2}'
+	assert_line "LASTRESTORE -"
 	shmctl read r >"$SPILL_CONF_DIR/back"
 	assert_equal "$(sha256sum <"$SPILL_CONF_DIR/back")" "$(sha256sum <"$SPILL_CONF_DIR/data")"
-	run shmctl stat r -o STATE --raw
-	assert_output "STATE resident"
+	run shmctl stat r -o STATE,SPILLED --raw
+	assert_line "STATE resident"
+	assert_line "SPILLED 0"
+	run shmctl stat r --json -o LASTSPILL,LASTRESTORE
+	assert_output --regexp '"lastSpillUSec": [1-9][0-9]*'
+	assert_output --regexp '"lastRestoreUSec": [1-9][0-9]*'
 	shmctl spill r
 	run shmctl restore r --json
 	assert_success
