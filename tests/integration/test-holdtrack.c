@@ -316,10 +316,13 @@ static void test_deleted_quota(void)
 	_cleanup_json_ json_object *big =
 		call(conn, IFACE "Create", jparams("{\"name\":\"q2\",\"size\":%d}", 1024 * 1024));
 	is_error(big, "QuotaExceeded", "a region that fits only without it is refused");
-	_cleanup_json_ json_object *rl = call(conn, IFACE "Reload", NULL);
-	is_success(rl, "Reload (charges rebuilt from the regions)");
-	_cleanup_free_ char *u2 = global_usage(conn);
-	is_str(u2, "65536/1", "still charged after the rebuild");
+	if (geteuid() == 0) {
+		_cleanup_json_ json_object *rl = call(conn, IFACE "Reload", NULL);
+		is_success(rl, "Reload (charges rebuilt from the regions)");
+		_cleanup_free_ char *u2 = global_usage(conn);
+		is_str(u2, "65536/1", "still charged after the rebuild");
+	} else
+		skip(2, "Reload is for administrators: uid 0 or the admin group");
 	safe_close(fd);
 	_cleanup_free_ char *l = list_deleted(&d);
 	is_str(l, "", "its last holder went: freed");
