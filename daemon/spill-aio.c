@@ -55,6 +55,7 @@ static int reap(struct spill_aio *a)
 	if (n < 0)
 		return errno == EINTR ? 0 : negative_errno();
 	for (long i = 0; i < n; i++) {
+		/* NOLINTNEXTLINE(performance-no-int-to-ptr): the kernel returns our iocb as a u64 */
 		struct iocb *cb = (struct iocb *)(uintptr_t)ev[i].obj;
 		a->pending[ev[i].data]--;
 		if (a->error == 0 && (int64_t)ev[i].res < 0)

@@ -134,7 +134,6 @@ int spill_alloc_reserve(struct spill_alloc *a, uint64_t offset, uint64_t len)
 	if (e->offset < offset && e->end > end) { /* a hole in the middle: split */
 		if (reserve_slots(a, 1) < 0)
 			return -ENOMEM;
-		e = &a->free[i];
 		memmove(a->free + i + 1, a->free + i, (a->n - i) * sizeof(*a->free));
 		a->free[i].end = offset;
 		a->free[i + 1].offset = end;

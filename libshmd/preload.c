@@ -553,6 +553,7 @@ static int memfd_copy_name(const char *uname, char buf[MEMFD_NAME_MAX + 2])
 		uintptr_t a = (uintptr_t)uname + got;
 		/* Never past the page the next byte is on: the NUL may be its last byte. */
 		size_t chunk = MIN(4096 - (a & 4095), MEMFD_NAME_MAX + 1 - got);
+		/* NOLINTNEXTLINE(performance-no-int-to-ptr): the caller's pointer, page arithmetic */
 		struct iovec local = { buf + got, chunk }, remote = { (void *)a, chunk };
 		ssize_t n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
 		if (n < 0 && (errno == ENOSYS || errno == EPERM)) {
@@ -674,6 +675,7 @@ _export_ long syscall(long number, ...)
 	va_end(ap);
 	pthread_once(&once, init_once);
 	if (number == SYS_memfd_create && memfd_routing) {
+		/* NOLINTNEXTLINE(performance-no-int-to-ptr): syscall(2) passes pointers as longs */
 		int r = memfd_create_shmd((const char *)a[0], (unsigned)a[1]);
 		if (r != USE_LIBC) {
 			if (r < 0) {
