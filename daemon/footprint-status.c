@@ -34,6 +34,7 @@ struct status_fp {
 	struct footprint total;	 /* loop: the small regions and the finished batches */
 	struct sfp_todo *todo;	 /* the large regions, in order */
 	size_t n_todo, pos, cap; /* pos: the next to put in a batch */
+	uint64_t inline_bytes;	 /* allocated bytes of the regions measured on the loop */
 	/* The batch on the worker (its own fds): the only members the thread touches. */
 	int fds[STATUS_FOOTPRINT_BATCH];
 	uint64_t sizes[STATUS_FOOTPRINT_BATCH];
@@ -62,7 +63,16 @@ static void visit(struct region *r, void *userdata)
 	uint64_t allocated = UINT64_MAX;
 
 	region_refresh_stat(r, &allocated);
-	if (footprint_deferrable(allocated)) {
+	/*
+	 * On the loop: the empty and the small (their cachestat(2) costs about what the dup()
+	 * and close() of a batch would), and the others until they add up to one large region.
+	 */
+	bool inline_ok = allocated <= STATUS_FOOTPRINT_SMALL ||
+			 (!footprint_deferrable(allocated) &&
+			  sf->inline_bytes + allocated <= FOOTPRINT_INLINE_MAX);
+	if (inline_ok && allocated > STATUS_FOOTPRINT_SMALL)
+		sf->inline_bytes += allocated;
+	if (!inline_ok) {
 		if (sf->n_todo == sf->cap) {
 			size_t cap = MAX(sf->cap * 2, 16u);
 			struct sfp_todo *p = realloc(sf->todo, cap * sizeof(*p));

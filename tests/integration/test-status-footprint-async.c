@@ -20,11 +20,13 @@
 #define MIB (1024 * 1024)
 /* Deferred: more allocated than the daemon measures on its loop. */
 #define BIG (FOOTPRINT_INLINE_MAX + MIB)
-/* One more than a batch: two batches. */
-#define N_BIG (STATUS_FOOTPRINT_BATCH + 1)
+/* With a-mid1: one more than a batch, two batches. */
+#define N_BIG STATUS_FOOTPRINT_BATCH
+/* Medium: a-mid0 on the loop, a-mid1 too much with it: on the worker, in the first batch. */
+#define MID (9 * MIB)
 #define SMALL_WRITTEN (3 * 4096)
 #define ANON_WRITTEN (5 * 4096)
-#define TOTAL_ALLOCATED ((long long)N_BIG * BIG + SMALL_WRITTEN + ANON_WRITTEN)
+#define TOTAL_ALLOCATED ((long long)N_BIG * BIG + 2 * MID + SMALL_WRITTEN + ANON_WRITTEN)
 
 static char hold_dir[] = "/tmp/shmd-status-fp-XXXXXX";
 static char go_path[256], held_path[256];
@@ -133,12 +135,13 @@ static void check_totals(json_object *r, const char *what)
 {
 	is_success(r, "%s: Status with footprint", what);
 	is_int(jint(r, "parameters.footprint.allocated"), TOTAL_ALLOCATED,
-	       "  allocated: every written byte of %d large, 1 small, 1 anonymous region", N_BIG);
+	       "  allocated: every written byte of %d large, 2 medium, 1 small, 1 anonymous region",
+	       N_BIG);
 	is_int(jint(r, "parameters.footprint.resident"), TOTAL_ALLOCATED,
 	       "  resident: the same (no swap)");
-	is_int(jint(r, "parameters.footprint.size"), (long long)N_BIG * BIG + MIB + MIB,
+	is_int(jint(r, "parameters.footprint.size"), (long long)N_BIG * BIG + 2 * MID + MIB + MIB,
 	       "  size: the regions' sizes, the anonymous one's too");
-	is_int(jint(r, "parameters.regions"), N_BIG + 1, "  regions: the named ones");
+	is_int(jint(r, "parameters.regions"), N_BIG + 3, "  regions: the named ones");
 }
 
 /* While the first batch is held: others are served, the job holds one batch of fds. */
@@ -152,8 +155,11 @@ static void test_no_stall(const struct test_daemon *d, int a, int b, int baselin
 	safe_close(fd);
 	ok(nothing_to_read(a), "a has no reply yet");
 	is_int(test_count_fds(d->pid), baseline + STATUS_FOOTPRINT_BATCH,
-	       "the job holds one batch of fds (%d), not one per large region (%d)",
-	       STATUS_FOOTPRINT_BATCH, N_BIG);
+	       "the job holds one batch of fds (%d), not one per region to measure (%d)",
+	       STATUS_FOOTPRINT_BATCH, N_BIG + 1);
+	is_int(daemon_memfd_fds(d->pid, "a-mid0"), 1, "a-mid0 was measured on the loop");
+	is_int(daemon_memfd_fds(d->pid, "a-mid1"), 2,
+	       "a-mid1 (a-mid0's 9 MiB and its own pass 16 MiB) is in the batch");
 	release();
 	_cleanup_json_ json_object *r = read_reply(a);
 	check_totals(r, "after the release (both batches)");
@@ -190,6 +196,8 @@ static void setup_regions(int b, int *anon)
 		good = create_written(b, name, BIG, BIG);
 	}
 	ok(good, "create %d regions of %llu MiB, written", N_BIG, (unsigned long long)(BIG / MIB));
+	ok(create_written(b, "a-mid0", MID, MID) && create_written(b, "a-mid1", MID, MID),
+	   "create two regions of 9 MiB, written");
 	ok(create_written(b, "small", MIB, SMALL_WRITTEN), "create small");
 	*anon = create_anon(b);
 	ok(*anon >= 0, "create an anonymous region, written");
