@@ -41,6 +41,7 @@ struct status_fp {
 	size_t n_fds;
 	struct footprint batch;
 	uint64_t batch_spilled; /* read on the loop when the batch was made */
+	unsigned batch_n;	/* regions in the batch */
 	unsigned failed;	/* regions of the batch that could not be measured (left out) */
 };
 
@@ -175,6 +176,7 @@ static void batch_done(void *p, bool cancelled);
 static int batch_submit(struct status_fp *sf)
 {
 	uint64_t spilled = 0;
+	size_t start = sf->pos;
 
 	while (sf->pos < sf->n_todo && sf->n_fds < STATUS_FOOTPRINT_BATCH) {
 		struct region *r = todo_find(sf, &sf->todo[sf->pos]);
@@ -194,10 +196,11 @@ static int batch_submit(struct status_fp *sf)
 		return sf->pos < sf->n_todo ? -EMFILE : 1;
 	memset(&sf->batch, 0, sizeof(sf->batch));
 	sf->batch_spilled = spilled;
+	sf->batch_n = (unsigned)sf->n_fds;
 	sf->failed = 0;
 	int r = worker_submit(sf->worker, batch_run, batch_done, sf);
 	if (r < 0) {
-		sf->pos -= sf->n_fds; /* measured inline instead */
+		sf->pos = start; /* measured inline instead */
 		close_batch(sf);
 	}
 	return r;
@@ -215,7 +218,10 @@ static void batch_done(void *p, bool cancelled)
 		goto finish;
 	}
 	sf->batch.spilled = sf->batch_spilled;
-	footprint_add(&sf->total, &sf->batch);
+	if (sf->failed < sf->batch_n) /* else nothing measured: huge_known says nothing */
+		footprint_add(&sf->total, &sf->batch);
+	else
+		sf->total.spilled += sf->batch_spilled;
 	if (sf->failed)
 		log_warning("Status: %u regions could not be measured, left out of the footprint",
 			    sf->failed);
@@ -234,14 +240,13 @@ finish:
 
 int status_footprint_reply(struct call *call, json_object *params)
 {
+	if (call->oneway)
+		return call_reply(call, params, -1); /* nothing is sent: nothing to measure */
 	struct status_fp *sf = calloc(1, sizeof(*sf));
-
 	if (!sf) {
 		json_object_put(params);
 		return call_system_error(call, "malloc", ENOMEM);
 	}
-	if (call->oneway)
-		return call_reply(call, params, -1); /* nothing is sent: nothing to measure */
 	sf->server = call->server;
 	sf->worker = call->server->worker;
 	sf->params = params;
