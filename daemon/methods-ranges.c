@@ -344,31 +344,6 @@ void text_region_footprint(struct text *t, struct region *r, uint64_t allocated)
 	text_lit(t, "}");
 }
 
-static void add_region_footprint(struct region *r, void *userdata)
-{
-	struct footprint *total = userdata, f = { 0 };
-
-	/* A region that cannot be measured (never seen: fds are the daemon's) is left out. */
-	if (footprint_measure(r->fd, 0, region_refresh_size(r), &f) == 0) {
-		f.spilled = spillpol_spilled_in(r, 0, UINT64_MAX);
-		footprint_add(total, &f);
-	}
-}
-
-void status_add_footprint(struct registry *reg, json_object *params)
-{
-	struct footprint f = { 0 };
-	struct text t;
-
-	registry_foreach(reg, add_region_footprint, &f);
-	text_init(&t);
-	text_footprint(&t, &f);
-	json_object *o = t.oom ? NULL : json_tokener_parse(t.p);
-	if (o)
-		json_object_object_add(params, "footprint", o);
-	text_done(&t);
-}
-
 static void text_holder(struct text *t, const struct holder *h)
 {
 	text_lit(t, "{\"pid\":");

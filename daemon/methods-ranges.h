@@ -30,5 +30,3 @@ void text_region_ranges(struct text *t, const struct region *r);
 void text_region_footprint(struct text *t, struct region *r, uint64_t allocated);
 /* Stat with footprint true: the Region with its footprint, measured on the worker if large. */
 int reply_stat_footprint(struct call *call, struct region *r);
-/* Status with footprint true: add the footprint of every region together to params. */
-void status_add_footprint(struct registry *reg, json_object *params);

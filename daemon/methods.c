@@ -10,6 +10,7 @@
 #include "anon.h"
 #include "holdtrack.h"
 #include "footprint-defer.h"
+#include "footprint-status.h"
 #include "introspect.h"
 #include "log.h"
 #include "methods-quota.h"
@@ -650,7 +651,7 @@ static int method_status(struct call *call)
 	json_object_object_add(p, "pid", json_object_new_int64((int64_t)getpid()));
 	spillpol_status(s, p);
 	if (footprint)
-		status_add_footprint(&s->registry, p);
+		return status_footprint_reply(call, p); /* the large regions on the worker */
 	return call_reply(call, p, -1);
 }
 
