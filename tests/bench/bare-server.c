@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
@@ -21,6 +22,7 @@
 struct conn {
 	int fd;
 	int kept; /* BARE_CREATE_KEEP's own description, until Delete */
+	int wd;	  /* BARE_CREATE_HOLD's inotify watch of it */
 	size_t len;
 	char buf[BARE_MAX_REQUEST * 2];
 };
@@ -28,6 +30,27 @@ struct conn {
 static int held_fd = -1;     /* the one memfd that Open re-opens */
 static int proc_fd_dir = -1; /* /proc/self/fd, O_PATH: as shmd re-opens */
 static char held_name[16];   /* N of /proc/self/fd/N */
+static int inotify_fd = -1;  /* holder tracking's events (BARE_CREATE_HOLD) */
+static char inotify_tag;     /* its epoll tag */
+
+#define HOLD_EVENTS (IN_OPEN | IN_CLOSE_WRITE | IN_CLOSE_NOWRITE)
+
+/* One read of the queued events, as shmd's holdtrack_sync() (they are not looked at). */
+static void read_events(void)
+{
+	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+	(void)!read(inotify_fd, buf, sizeof(buf));
+}
+
+/* An audit line of shmd's length (~72 bytes) to stderr, one write() as shmd's batch. */
+static void audit(const char *what, int conn_fd)
+{
+	char line[128];
+	int len = snprintf(line, sizeof(line),
+			   "bare: audit: %s 'bench/lat/1/18' by uid 0 gid 0 pid %d unit -: ok\n",
+			   what, conn_fd);
+	(void)!write(STDERR_FILENO, line, (size_t)len);
+}
 
 static int reply(int fd, int err, int pass_fd)
 {
@@ -71,11 +94,61 @@ static int create_keep(struct conn *c, unsigned long long size)
 	return r;
 }
 
+/* BARE_CREATE_KEEP's work with holder tracking's and the audit's, in shmd's order. */
+static int create_hold(struct conn *c, unsigned long long size)
+{
+	_cleanup_close_ int own = memfd_create("bare", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	_cleanup_close_ int out = -1;
+	char name[16], path[64];
+	struct stat st;
+	int wd;
+
+	if (own < 0 || ftruncate(own, (off_t)size) < 0 || fchmod(own, 0600) < 0 ||
+	    fstat(own, &st) < 0)
+		return reply(c->fd, errno, -1);
+	snprintf(name, sizeof(name), "%d", own);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", own);
+	wd = inotify_add_watch(inotify_fd, path, HOLD_EVENTS);
+	if (wd < 0)
+		return reply(c->fd, errno, -1);
+	out = openat(proc_fd_dir, name, O_RDWR | O_CLOEXEC);
+	if (out < 0) {
+		int err = errno;
+		(void)inotify_rm_watch(inotify_fd, wd);
+		return reply(c->fd, err, -1);
+	}
+	read_events(); /* the creator's IN_OPEN */
+	int r = reply(c->fd, 0, out);
+	out = safe_close(out);
+	safe_close(c->kept);
+	c->kept = TAKE_FD(own);
+	c->wd = wd;
+	audit("Create", c->fd);
+	return r;
+}
+
+/* Delete: reply, the queued events, unwatch and close our own, audit (shmd's order). */
+static int delete (struct conn *c)
+{
+	int r = reply(c->fd, 0, -1);
+
+	if (c->wd <= 0) {
+		c->kept = safe_close(c->kept);
+		return r;
+	}
+	read_events();
+	(void)inotify_rm_watch(inotify_fd, c->wd);
+	c->wd = 0;
+	c->kept = safe_close(c->kept);
+	audit("Delete", c->fd);
+	return r;
+}
+
 static int handle(struct conn *c, const char *msg)
 {
 	unsigned long long size = 0;
 	_cleanup_close_ int out = -1;
-	int fd = c->fd, r;
+	int fd = c->fd;
 	char op = 0;
 
 	if (sscanf(msg, "%c %llu", &op, &size) != 2)
@@ -88,6 +161,8 @@ static int handle(struct conn *c, const char *msg)
 		return reply(fd, 0, out);
 	case BARE_CREATE_KEEP:
 		return create_keep(c, size);
+	case BARE_CREATE_HOLD:
+		return create_hold(c, size);
 	case BARE_OPEN_RW:
 	case BARE_OPEN_RO:
 		/* Like shmd: a new open file description per handout, not a dup of ours. */
@@ -100,9 +175,7 @@ static int handle(struct conn *c, const char *msg)
 		return reply(fd, 0, held_fd);
 	case BARE_DELETE:
 		/* Reply first, as shmd does: the last close of a memfd tears its inode down. */
-		r = reply(fd, 0, -1);
-		c->kept = safe_close(c->kept);
-		return r;
+		return delete (c);
 	default:
 		return reply(fd, EOPNOTSUPP, -1);
 	}
@@ -175,7 +248,10 @@ static int serve(int lfd)
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 	_cleanup_close_ int ep = epoll_create1(EPOLL_CLOEXEC);
 
-	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev) < 0)
+	struct epoll_event iev = { .events = EPOLLIN, .data.ptr = &inotify_tag };
+
+	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev) < 0 ||
+	    epoll_ctl(ep, EPOLL_CTL_ADD, inotify_fd, &iev) < 0)
 		return negative_errno();
 	for (;;) {
 		struct epoll_event evs[64];
@@ -190,8 +266,14 @@ static int serve(int lfd)
 				accept_one(ep, lfd);
 				continue;
 			}
+			if (evs[i].data.ptr == &inotify_tag) {
+				read_events(); /* holders' closes, IN_IGNORED */
+				continue;
+			}
 			if (conn_read(c) < 0) {
 				close(c->fd); /* also removes it from the epoll set */
+				if (c->wd > 0)
+					(void)inotify_rm_watch(inotify_fd, c->wd);
 				safe_close(c->kept);
 				free(c);
 			}
@@ -220,6 +302,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	snprintf(held_name, sizeof(held_name), "%d", held_fd);
+	inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (inotify_fd < 0) {
+		perror("bare-server: inotify");
+		return 1;
+	}
 	lfd = listen_on(argv[1]);
 	if (lfd < 0) {
 		fprintf(stderr, "bare-server: cannot listen on %s: %s\n", argv[1], strerror(-lfd));

@@ -22,7 +22,16 @@ enum bare_op {
 	 * /proc/self/fd (shmd never hands out its own), kept until the connection's Delete.
 	 */
 	BARE_CREATE_KEEP = 'K',
-	BARE_DELETE = 'D', /* a round trip; closes what BARE_CREATE_KEEP kept, if anything */
+	/*
+	 * BARE_CREATE_KEEP's work plus holder tracking's and the audit line's, as shmd does
+	 * them (strace of the daemon): fstat() and inotify_add_watch("/proc/self/fd/N") of the
+	 * memfd kept as the server's own; the creator gets a fresh description (openat below
+	 * /proc/self/fd), whose IN_OPEN is read at once; after the reply, close it and write()
+	 * an audit line to stderr. Its Delete also writes one, after inotify_rm_watch() and
+	 * close(); the client's close's event wakes the loop, which reads it.
+	 */
+	BARE_CREATE_HOLD = 'H',
+	BARE_DELETE = 'D', /* a round trip; closes what BARE_CREATE_KEEP/HOLD kept, if anything */
 };
 
 #define BARE_MAX_REQUEST 512
