@@ -19,7 +19,7 @@ void bench_create_latency(const struct bench_env *e);
 /* Open by name, read-write and read-only, 1/4/16 client processes, ops/s. */
 void bench_open_throughput(const struct bench_env *e);
 /* Open rw of a random name among OPEN_MANY_REGIONS regions, 1 and 16 clients, ops/s. */
-#define OPEN_MANY_REGIONS 19000
+#define OPEN_MANY_REGIONS 18000
 void bench_open_many(const struct bench_env *e);
 /* Create+Delete, 16 client processes, ops/s. */
 void bench_churn(const struct bench_env *e);
@@ -29,7 +29,7 @@ void bench_json(const struct bench_env *e);
 void bench_scale(const struct bench_env *e);
 /* Create p50 on a daemon with 100 quota subjects against one with none (own daemons). */
 void bench_quota(const struct bench_env *e);
-/* Create p50 with persistence (--supervise) vs without; restart time with 19,000 regions. */
+/* Create p50 with persistence (--supervise) vs without; restart time with 18,000 regions. */
 void bench_restart(const struct bench_env *e);
 /* Stat with footprint (1 GiB / 64 GiB sparse, 1 GiB written) against cachestat + SEEK_DATA; Ranges; Holders. */
 void bench_footprint(const struct bench_env *e);
