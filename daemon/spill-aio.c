@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "macro.h"
 #include "spill-aio.h"
 
@@ -33,17 +34,7 @@ void spill_aio_done(struct spill_aio *a)
 
 static int io_sync(int fd, bool write, char *p, size_t len, uint64_t off)
 {
-	while (len > 0) {
-		ssize_t n = write ? pwrite(fd, p, len, (off_t)off) : pread(fd, p, len, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? negative_errno() : -EIO;
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
+	return write ? pwrite_full(fd, p, len, off) : pread_full(fd, p, len, off);
 }
 
 /* Reap at least one completion. */

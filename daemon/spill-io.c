@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "fileio.h"
 #include "macro.h"
 #include "spill-index.h"
 #include "spill-internal.h"
@@ -87,21 +88,6 @@ static int add_extent(struct spill_job *j, const struct spill_extent *e)
 		j->cap_ext = cap;
 	}
 	j->ext[j->n_ext++] = *e;
-	return 0;
-}
-
-static int write_full(int fd, const char *p, size_t len, uint64_t off)
-{
-	while (len > 0) {
-		ssize_t n = pwrite(fd, p, len, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? negative_errno() : -EIO;
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
 	return 0;
 }
 
@@ -293,7 +279,7 @@ static int restore_batch(struct spill *sp, struct spill_job *j, size_t i, size_t
 		worker_fault_hold(sp->worker, "restore-read");
 	if (e->offset >= j->size)
 		return 0;
-	int r = write_full(j->memfd, sp->buf, MIN(len, j->size - e->offset), e->offset);
+	int r = pwrite_full(j->memfd, sp->buf, MIN(len, j->size - e->offset), e->offset);
 	return r < 0 ? fail(j, r, "write") : 0;
 }
 

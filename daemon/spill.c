@@ -17,31 +17,11 @@
 #include "name.h"
 #include "region.h"
 #include "spill-index.h"
+#include "fault.h"
 #include "spill-internal.h"
 #include "worker.h"
 
 #define PAGE 4096u
-
-#ifdef SHMD_FAULT_INJECTION
-/* Test builds: SHMD_FAULT=POINT[:N] aborts the daemon the Nth time (default 1st) at POINT. */
-static void fault_point(const char *point)
-{
-	static unsigned passed;
-	const char *spec = getenv("SHMD_FAULT");
-	size_t len = strlen(point);
-
-	if (!spec || strncmp(spec, point, len) != 0 || (spec[len] && spec[len] != ':'))
-		return;
-	if (++passed >= (spec[len] ? strtoul(spec + len + 1, NULL, 10) : 1)) {
-		log_err("fault injection: aborting at %s", point);
-		abort();
-	}
-}
-#else
-static inline void fault_point(const char *point)
-{
-}
-#endif
 
 /* ---------------------------------------------------------------- worker jobs */
 

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fault.h"
+#include "fileio.h"
 #include "log.h"
 #include "name.h"
 #include "registry.h"
@@ -21,38 +23,9 @@ static const char *const slot_names[2] = { "state-a", "state-b" };
 /* The smallest journal worth compacting, so a few regions do not compact on every change. */
 #define COMPACT_MIN (64u * 1024)
 
-#ifdef SHMD_FAULT_INJECTION
-/*
- * Test builds only (configure --enable-fault-injection): SHMD_FAULT=POINT[:N] aborts the
- * daemon the Nth time (default 1st) it passes POINT, to prove a crash there loses nothing.
- */
-static const char *fault_spec;
-
-static void fault_point(const char *point)
-{
-	static unsigned passed;
-	const char *spec = fault_spec;
-	size_t len = strlen(point);
-
-	if (!spec || strncmp(spec, point, len) != 0 || (spec[len] && spec[len] != ':'))
-		return;
-	if (++passed >= (spec[len] ? strtoul(spec + len + 1, NULL, 10) : 1)) {
-		log_err("fault injection: aborting at %s", point);
-		abort();
-	}
-}
-#else
-static inline void fault_point(const char *point)
-{
-}
-#endif
-
 int state_init(struct state *st)
 {
 	*st = (struct state){ .fd = -1, .old_fd = { -1, -1 }, .init_usec = now_usec() };
-#ifdef SHMD_FAULT_INJECTION
-	fault_spec = getenv("SHMD_FAULT");
-#endif
 	int r = fdstore_open(&st->store);
 	if (r < 0)
 		return log_errno(LOG_ERR, r, "cannot reach the fd store");
@@ -109,21 +82,6 @@ bool state_take_fd(struct state *st, int fd, const char *name)
 
 /* ---------------------------------------------------------------- writing */
 
-static int write_all(int fd, const char *p, size_t len, uint64_t offset)
-{
-	while (len > 0) {
-		ssize_t n = pwrite(fd, p, len, (off_t)offset);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? negative_errno() : -EIO;
-		p += n;
-		len -= (size_t)n;
-		offset += (uint64_t)n;
-	}
-	return 0;
-}
-
 static void encode_one(struct region *r, void *userdata)
 {
 	state_write_region(userdata, r);
@@ -149,7 +107,7 @@ int state_snapshot(struct server *s)
 	else if (fd < 0)
 		r = negative_errno();
 	else
-		r = write_all(fd, t.p, t.len, 0);
+		r = pwrite_full(fd, t.p, t.len, 0);
 	fault_point("compact-written");
 	if (r >= 0)
 		r = fdstore_add(&st->store, slot_names[!st->slot], fd);
@@ -183,12 +141,12 @@ static int append(struct server *s, struct text *t)
 		r = state_snapshot(s);
 	else {
 #ifdef SHMD_FAULT_INJECTION
-		if (fault_spec && strncmp(fault_spec, "append-torn", 11) == 0) {
-			(void)write_all(st->fd, t->p, t->len / 2, st->size); /* half a record */
+		if (fault_named("append-torn")) {
+			(void)pwrite_full(st->fd, t->p, t->len / 2, st->size); /* half a record */
 			fault_point("append-torn");
 		}
 #endif
-		r = write_all(st->fd, t->p, t->len, st->size);
+		r = pwrite_full(st->fd, t->p, t->len, st->size);
 		if (r >= 0)
 			st->size += t->len;
 	}
