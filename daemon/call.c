@@ -13,7 +13,9 @@
 #include "methods-ranges.h"
 #include "name.h"
 #include "region.h"
+#include "registry.h"
 #include "seals.h"
+#include "server.h"
 #include "spill-index.h"
 #include "varlink.h"
 
@@ -372,4 +374,25 @@ int call_reply_text(struct call *call, struct text *t, int fd)
 	/* The NUL terminator is part of the message. */
 	connection_send_text(call->conn, t->p, t->len + 1, fd);
 	return 0;
+}
+
+struct region *call_lookup(struct call *call, enum access_need need, char **ret_name)
+{
+	_cleanup_free_ char *name = NULL;
+
+	if (param_name(call, "name", false, true, &name) < 0)
+		return NULL;
+	struct region *r = registry_find(&call->server->registry, name);
+	if (!r) {
+		call_region_error(call, "io.shmd.Manager.NoSuchRegion", name, NULL);
+		return NULL;
+	}
+	const char *reason = access_check(&call->caller, r, need);
+	if (reason) {
+		call_denied(call, name, reason);
+		return NULL;
+	}
+	if (ret_name)
+		*ret_name = TAKE_PTR(name);
+	return r;
 }

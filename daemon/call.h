@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <json-c/json.h>
 
+#include "access.h"
 #include "peer.h"
 #include "text.h"
 
@@ -91,3 +92,7 @@ void text_region(struct text *t, struct region *r, bool just_created);
 uint64_t text_region_stat(struct text *t, struct region *r);
 /* Send t (a complete message without its NUL) with an optional fd (taken), like call_reply. */
 int call_reply_text(struct call *call, struct text *t, int fd);
+
+/* The region named by the request's "name", after the access check for need. NULL: replied
+ * (InvalidParameter, NoSuchRegion or PermissionDenied). *ret_name (optional) gets the name. */
+struct region *call_lookup(struct call *call, enum access_need need, char **ret_name);

@@ -24,22 +24,7 @@
 /* The region named by the request, after the access check for need. NULL: replied. */
 static struct region *lookup_need(struct call *call, enum access_need need, char **ret_name)
 {
-	_cleanup_free_ char *name = NULL;
-
-	if (param_name(call, "name", false, true, &name) < 0)
-		return NULL;
-	struct region *r = registry_find(&call->server->registry, name);
-	if (!r) {
-		call_region_error(call, ERR("NoSuchRegion"), name, NULL);
-		return NULL;
-	}
-	const char *reason = access_check(&call->caller, r, need);
-	if (reason) {
-		call_denied(call, name, reason);
-		return NULL;
-	}
-	*ret_name = TAKE_PTR(name);
-	return r;
+	return call_lookup(call, need, ret_name);
 }
 
 static uint64_t page_round_up(uint64_t v)

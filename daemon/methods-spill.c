@@ -22,20 +22,7 @@
 
 static struct region *lookup(struct call *call)
 {
-	_cleanup_free_ char *name = NULL;
-	if (param_name(call, "name", false, true, &name) < 0)
-		return NULL;
-	struct region *r = registry_find(&call->server->registry, name);
-	if (!r) {
-		call_region_error(call, ERR("NoSuchRegion"), name, NULL);
-		return NULL;
-	}
-	const char *reason = access_check(&call->caller, r, call->method->need);
-	if (reason) {
-		call_denied(call, name, reason);
-		return NULL;
-	}
-	return r;
+	return call_lookup(call, call->method->need, NULL);
 }
 
 static int reply_region(struct call *call, struct region *r)

@@ -29,23 +29,7 @@
 /* The region named by the request, after the method's access check. NULL: replied. */
 static struct region *lookup(struct call *call, char **ret_name)
 {
-	_cleanup_free_ char *name = NULL;
-	if (param_name(call, "name", false, true, &name) < 0)
-		return NULL;
-
-	struct region *r = registry_find(&call->server->registry, name);
-	if (!r) {
-		call_region_error(call, ERR("NoSuchRegion"), name, NULL);
-		return NULL;
-	}
-	const char *reason = access_check(&call->caller, r, call->method->need);
-	if (reason) {
-		call_denied(call, name, reason);
-		return NULL;
-	}
-	if (ret_name)
-		*ret_name = TAKE_PTR(name);
-	return r;
+	return call_lookup(call, call->method->need, ret_name);
 }
 
 /* A fresh open file description for a handout; 0 or replied error. */
