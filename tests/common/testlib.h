@@ -59,3 +59,7 @@ const char *test_reply_error(json_object *reply);
  * and close those inside the daemon at any time.
  */
 int test_count_fds(pid_t pid);
+
+/* One fd over a Unix socket (SCM_RIGHTS, one byte of data): 0 / -1; the fd received or -1. */
+int test_send_fd(int sock, int fd);
+int test_recv_fd(int sock);

@@ -14,45 +14,6 @@
 
 #define PG 4096
 
-static int send_fd(int sock, int fd)
-{
-	char c = 'f';
-	struct iovec iov = { &c, 1 };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u = { 0 }; /* the padding after the fd goes out too */
-	struct msghdr m = { .msg_iov = &iov,
-			    .msg_iovlen = 1,
-			    .msg_control = u.buf,
-			    .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &m, 0) == 1 ? 0 : -1;
-}
-
-static int recv_fd(int sock)
-{
-	char c;
-	struct iovec iov = { &c, 1 };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr m = { .msg_iov = &iov,
-			    .msg_iovlen = 1,
-			    .msg_control = u.buf,
-			    .msg_controllen = sizeof(u.buf) };
-	int fd = -1;
-	if (recvmsg(sock, &m, 0) != 1 || !CMSG_FIRSTHDR(&m))
-		return -1;
-	memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(int));
-	return fd;
-}
-
 /* Drop every capability, staying uid 0: then the daemon (uid 0, three capabilities) may read it. */
 static int drop_caps(void)
 {
@@ -75,7 +36,7 @@ static pid_t holder_child(int sock, bool map, uid_t uid)
 	for (int i = 3; i < 1024; i++)
 		if (i != sock)
 			close(i);
-	int fd = recv_fd(sock);
+	int fd = test_recv_fd(sock);
 	if (fd < 0)
 		_exit(1);
 	if (map) {
@@ -111,8 +72,9 @@ static pid_t pass_to_child(int sv[2], int fd, bool map, uid_t uid)
 {
 	pid_t child = holder_child(sv[1], map, uid);
 	char c = 0;
-	ok(send_fd(sv[0], fd) == 0 && read(sv[0], &c, 1) == 1 && c == 'k', "a process (uid %u) %s",
-	   uid, map ? "maps the region and closes its fd" : "holds an fd passed to it");
+	ok(test_send_fd(sv[0], fd) == 0 && read(sv[0], &c, 1) == 1 && c == 'k',
+	   "a process (uid %u) %s", uid,
+	   map ? "maps the region and closes its fd" : "holds an fd passed to it");
 	return child;
 }
 

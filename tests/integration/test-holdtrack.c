@@ -88,47 +88,6 @@ static void test_mapping(int conn)
 	is_int(holders(conn, "h"), 0, "unmapped: no holder");
 }
 
-static int send_fd(int sock, int fd)
-{
-	char c = 'x';
-	struct iovec iov = { &c, 1 };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u = { 0 };
-	struct msghdr mh = { .msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &mh, 0) == 1 ? 0 : -1;
-}
-
-static int recv_fd(int sock)
-{
-	char c;
-	struct iovec iov = { &c, 1 };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = { .msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf) };
-	if (recvmsg(sock, &mh, 0) != 1)
-		return -1;
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	int fd = -1;
-	if (cm && cm->cmsg_type == SCM_RIGHTS)
-		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
-}
-
 /* A third process gets the fd over a socket, then the opener closes its own and the child is killed. */
 static void test_passed_fd(int conn)
 {
@@ -137,14 +96,14 @@ static void test_passed_fd(int conn)
 		bail_out("socketpair: %m");
 	pid_t pid = fork();
 	if (pid == 0) {
-		int fd = recv_fd(sv[1]);
+		int fd = test_recv_fd(sv[1]);
 		char c = fd >= 0 ? 'y' : 'n';
 		(void)!write(sv[1], &c, 1);
 		for (;;)
 			pause();
 	}
 	int fd = open_region(conn, "h", "read_write", NULL);
-	ok(send_fd(sv[0], fd) == 0, "the fd is passed to a third process");
+	ok(test_send_fd(sv[0], fd) == 0, "the fd is passed to a third process");
 	char c = 0;
 	ok(read(sv[0], &c, 1) == 1 && c == 'y', "which received it");
 	safe_close(fd);
@@ -159,7 +118,7 @@ static void test_passed_fd(int conn)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		bail_out("socketpair: %m");
 	fd = open_region(conn, "h", "read_only", NULL);
-	send_fd(sv[0], fd);
+	test_send_fd(sv[0], fd);
 	safe_close(fd);
 	is_int(holders(conn, "h"), 1, "an fd queued in a socket still holds the region");
 	safe_close(sv[0]);
