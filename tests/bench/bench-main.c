@@ -74,9 +74,11 @@ static int run_part(const struct part *p, struct bench_env *e, const char *bare_
 	struct test_daemon d;
 	_cleanup_free_ char *bare_sock = NULL;
 	pid_t bare = -1;
+	int saved_stderr = bench_servers_log_begin();
 	int r = test_daemon_start(&d, NULL);
 
 	if (r < 0) {
+		bench_servers_log_end(saved_stderr);
 		bench_fail("starting shmd ($SHMD_BIN)", r);
 		return r;
 	}
@@ -92,6 +94,7 @@ static int run_part(const struct part *p, struct bench_env *e, const char *bare_
 		if (bare > 0)
 			bench_note_cpus(p->name, "bare server", bare);
 	}
+	bench_servers_log_end(saved_stderr);
 	if (bare < 0 && p->bare)
 		bench_fail("starting the bare server", bare);
 	else

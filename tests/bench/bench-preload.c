@@ -108,7 +108,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	struct test_daemon d;
+	int saved_stderr = bench_servers_log_begin();
 	int r = test_daemon_start(&d, NULL);
+	bench_servers_log_end(saved_stderr);
 	if (r < 0) {
 		fprintf(stderr, "bench-preload: cannot start shmd: %s\n", strerror(-r));
 		return 2;

@@ -570,3 +570,32 @@ long long bench_meminfo_bytes(const char *field)
 	fclose(f);
 	return kb < 0 ? kb : kb * 1024;
 }
+
+int bench_servers_log_begin(void)
+{
+	const char *path = getenv("BENCH_SERVER_LOG");
+	_cleanup_close_ int fd = -1;
+	int saved;
+
+	if (!path || !*path)
+		return -1;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		fprintf(stderr, "bench: %s: %m (servers log to stderr)\n", path);
+		return -1;
+	}
+	fflush(stderr);
+	saved = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	if (saved < 0 || dup2(fd, STDERR_FILENO) < 0)
+		return safe_close(saved);
+	return saved;
+}
+
+void bench_servers_log_end(int saved_stderr)
+{
+	if (saved_stderr < 0)
+		return;
+	fflush(stderr);
+	(void)dup2(saved_stderr, STDERR_FILENO);
+	safe_close(saved_stderr);
+}

@@ -61,6 +61,13 @@ void bench_pair(const char *label, const struct bench_figure *shmd, const struct
 void bench_limit(const char *label, const struct bench_figure *f, double target, bool at_least);
 /* Note where process pid may run (Cpus_allowed_list), for the placement of the figures. */
 void bench_note_cpus(const char *part, const char *who, pid_t pid);
+/*
+ * Servers started between these two write their stderr (shmd's audit lines, the bare
+ * server's) to $BENCH_SERVER_LOG, appended, instead of the benchmark's output: both pay
+ * the same write() to a regular file. Begin returns the saved stderr (or -1), end takes it.
+ */
+int bench_servers_log_begin(void);
+void bench_servers_log_end(int saved_stderr);
 /* A row whose ratio was computed by the caller (e.g. one figure against itself at another size). */
 void bench_ratio(const char *label, double ratio, double target, bool at_least);
 

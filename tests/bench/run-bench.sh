@@ -30,6 +30,10 @@ for f in "$SHMD_BIN" "$BENCH_BARE_SERVER" "$builddir/tests/bench/bench-shmd"; do
 done
 
 log=$builddir/tests/bench/bench.log
+# The daemons' stderr (shmd's audit lines, one per change) goes here, not into the figures.
+BENCH_SERVER_LOG=$builddir/tests/bench/servers.log
+export BENCH_SERVER_LOG
+: >"$BENCH_SERVER_LOG"
 status=0
 # "preload" ("spill") alone runs only the libshmd-preload (spill copy) benchmark; no
 # arguments run everything.
@@ -48,5 +52,5 @@ fi
 if grep -q '^# FAILED' "$log"; then
 	status=1
 fi
-echo "# log: $log"
+echo "# log: $log; the servers' stderr: $BENCH_SERVER_LOG"
 exit $status
