@@ -30,8 +30,11 @@ struct conn {
 static int held_fd = -1;     /* the one memfd that Open re-opens */
 static int proc_fd_dir = -1; /* /proc/self/fd, O_PATH: as shmd re-opens */
 static char held_name[16];   /* N of /proc/self/fd/N */
-static int inotify_fd = -1;  /* holder tracking's events (BARE_CREATE_HOLD) */
-static char inotify_tag;     /* its epoll tag */
+static int watched_fd = -1;  /* BARE_OPEN_HOLD's memfd, watched by inotify */
+static int *many_fds;	     /* BARE_PREPARE_MANY's memfds, each watched */
+static size_t n_many;
+static int inotify_fd = -1; /* holder tracking's events (BARE_CREATE_HOLD) */
+static char inotify_tag;    /* its epoll tag */
 
 #define HOLD_EVENTS (IN_OPEN | IN_CLOSE_WRITE | IN_CLOSE_NOWRITE)
 
@@ -127,6 +130,54 @@ static int create_hold(struct conn *c, unsigned long long size)
 	return r;
 }
 
+/* The re-open of one watched memfd, its IN_OPEN read at once, the reply. */
+static int open_hold(int conn_fd, int memfd, int flags)
+{
+	_cleanup_close_ int out = -1;
+	char name[16];
+
+	snprintf(name, sizeof(name), "%d", memfd);
+	out = openat(proc_fd_dir, name, flags | O_CLOEXEC);
+	if (out < 0)
+		return reply(conn_fd, errno, -1);
+	read_events(); /* the handout's IN_OPEN */
+	return reply(conn_fd, 0, out);
+}
+
+static int watched_memfd(off_t size)
+{
+	_cleanup_close_ int fd = memfd_create("bare-watched", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	char path[64];
+
+	if (fd < 0 || ftruncate(fd, size) < 0)
+		return negative_errno();
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if (inotify_add_watch(inotify_fd, path, HOLD_EVENTS) < 0)
+		return negative_errno();
+	return TAKE_FD(fd);
+}
+
+static int prepare_many(int conn_fd, unsigned long long n)
+{
+	int *fds = n < 1000000 ? calloc(n, sizeof(int)) : NULL;
+
+	if (!fds || n_many)
+		return free(fds), reply(conn_fd, fds ? EEXIST : EINVAL, -1);
+	for (size_t i = 0; i < n; i++) {
+		fds[i] = watched_memfd(4096);
+		if (fds[i] < 0) {
+			int err = -fds[i];
+			while (i--)
+				close(fds[i]);
+			free(fds);
+			return reply(conn_fd, err, -1);
+		}
+	}
+	many_fds = fds;
+	n_many = n;
+	return reply(conn_fd, 0, -1);
+}
+
 /* Delete: reply, the queued events, unwatch and close our own, audit (shmd's order). */
 static int delete (struct conn *c)
 {
@@ -173,6 +224,15 @@ static int handle(struct conn *c, const char *msg)
 		return reply(fd, 0, out);
 	case BARE_OPEN_SEND:
 		return reply(fd, 0, held_fd);
+	case BARE_OPEN_HOLD:
+	case BARE_OPEN_HOLD_RO:
+		return open_hold(fd, watched_fd, op == BARE_OPEN_HOLD ? O_RDWR : O_RDONLY);
+	case BARE_OPEN_MANY_HOLD:
+		if (size >= n_many)
+			return reply(fd, ENOENT, -1);
+		return open_hold(fd, many_fds[size], O_RDWR);
+	case BARE_PREPARE_MANY:
+		return prepare_many(fd, size);
 	case BARE_DELETE:
 		/* Reply first, as shmd does: the last close of a memfd tears its inode down. */
 		return delete (c);
@@ -305,6 +365,12 @@ int main(int argc, char **argv)
 	inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (inotify_fd < 0) {
 		perror("bare-server: inotify");
+		return 1;
+	}
+	/* BARE_OPEN_HOLD's memfd, watched as shmd watches every region. */
+	watched_fd = watched_memfd(1 << 20);
+	if (watched_fd < 0) {
+		fprintf(stderr, "bare-server: watched memfd: %s\n", strerror(-watched_fd));
 		return 1;
 	}
 	lfd = listen_on(argv[1]);

@@ -17,6 +17,21 @@ enum bare_op {
 	BARE_OPEN_RO = 'R',   /* the same, O_RDONLY */
 	BARE_OPEN_SEND = 'S', /* send the held memfd itself: fd passing only, shared description */
 	/*
+	 * BARE_OPEN_RW with holder tracking's kernel work, as shmd does it (strace of the
+	 * daemon): a second held memfd, watched by inotify (IN_OPEN, IN_CLOSE); the IN_OPEN
+	 * of each handout is read at once, and the holder's close wakes the loop, which
+	 * reads its IN_CLOSE. Open writes no audit line in shmd (it changes nothing).
+	 */
+	BARE_OPEN_HOLD = 'O',
+	BARE_OPEN_HOLD_RO = 'o', /* the same, O_RDONLY */
+	/*
+	 * Open among many: BARE_OPEN_HOLD's work on memfd number <size> of the set that
+	 * BARE_PREPARE_MANY made, so the kernel's per-inode cache misses are in the floor
+	 * (shmd's registry lookup of the name is not: that is shmd's own work).
+	 */
+	BARE_OPEN_MANY_HOLD = 'M',
+	BARE_PREPARE_MANY = 'P', /* make <size> watched 4 KiB memfds for BARE_OPEN_MANY_HOLD */
+	/*
 	 * Create with the kernel work shmd's design requires, no more: also fchmod() the
 	 * inode, and after the reply re-open a description of the server's own through
 	 * /proc/self/fd (shmd never hands out its own), kept until the connection's Delete.
