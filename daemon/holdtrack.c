@@ -29,10 +29,14 @@
 
 #define HOLDER_EVENTS (IN_OPEN | IN_CLOSE_WRITE | IN_CLOSE_NOWRITE)
 
-static int compare_wd(const void *a, const void *b)
+static bool match_wd(const void *entry, const void *key)
 {
-	const struct region *x = a, *y = b;
-	return (x->watch > y->watch) - (x->watch < y->watch);
+	return ((const struct region *)entry)->watch == *(const int *)key;
+}
+
+static uint64_t hash_wd(int wd)
+{
+	return hashindex_hash_u64((uint64_t)wd);
 }
 
 static int compare_id(const void *a, const void *b)
@@ -43,9 +47,7 @@ static int compare_id(const void *a, const void *b)
 
 static struct region *find_wd(const struct holdtrack *h, int wd)
 {
-	struct region key = { .watch = wd };
-	struct region **found = tfind(&key, &h->by_wd, compare_wd);
-	return found ? *found : NULL;
+	return hashindex_find(&h->by_wd, hash_wd(wd), match_wd, &wd);
 }
 
 static void log_region(int level, const struct region *r, const char *what)
@@ -59,7 +61,7 @@ static void unwatch(struct holdtrack *h, struct region *r)
 {
 	if (r->watch <= 0)
 		return;
-	tdelete(r, &h->by_wd, compare_wd);
+	hashindex_remove(&h->by_wd, r, hash_wd(r->watch));
 	if (h->fd >= 0)
 		(void)inotify_rm_watch(h->fd, r->watch);
 	r->watch = 0;
@@ -143,10 +145,9 @@ static void on_close(struct holdtrack *h, struct region *r)
 		spillpol_poke(h->server); /* idle now: the spill policy may look at it */
 }
 
-static void mark_unknown(const void *node, VISIT which, void *userdata)
+static void mark_unknown(void *entry, void *userdata)
 {
-	if (which == postorder || which == leaf)
-		(*(struct region *const *)node)->holders_known = false;
+	((struct region *)entry)->holders_known = false;
 }
 
 #ifdef SHMD_FAULT_INJECTION
@@ -196,7 +197,7 @@ static bool read_events(struct server *s, bool *overflow)
 		if (!r)
 			continue; /* unwatched since the event was queued */
 		if (ev->mask & IN_IGNORED) {
-			tdelete(r, &h->by_wd, compare_wd);
+			hashindex_remove(&h->by_wd, r, hash_wd(r->watch));
 			r->watch = 0;
 			r->holders_known = false;
 			if (!r->deleted)
@@ -225,7 +226,7 @@ void holdtrack_sync(struct server *s)
 	/* Events were lost: every count is suspect until the /proc scan proves it. */
 	h->overflows++;
 	log_warning("inotify queue overflowed: recounting the holders of every region");
-	twalk_r(h->by_wd, mark_unknown, NULL);
+	hashindex_foreach(&h->by_wd, mark_unknown, NULL);
 	holdtrack_recount(s);
 }
 
@@ -262,13 +263,9 @@ static void free_node(void *p)
 	region_free(p);
 }
 
-static void no_free(void *p)
-{
-}
-
 void holdtrack_done(struct holdtrack *h)
 {
-	tdestroy(h->by_wd, no_free);
+	hashindex_done(&h->by_wd);
 	tdestroy(h->deleted, free_node);
 	tdestroy(h->anonymous, free_node);
 	h->source = sd_event_source_disable_unref(h->source);
@@ -322,7 +319,7 @@ static void watch(struct server *s, struct region *r, bool known)
 		return;
 	}
 	r->watch = wd;
-	if (!tsearch(r, &h->by_wd, compare_wd)) {
+	if (hashindex_add(&h->by_wd, r, hash_wd(wd)) < 0) {
 		(void)inotify_rm_watch(h->fd, wd);
 		r->watch = 0;
 		watch_failed(s, r, -ENOMEM);
@@ -497,11 +494,11 @@ static int scan_pid(void *userdata, pid_t pid, int pid_dir)
 	return 0;
 }
 
-static void collect_unknown(const void *node, VISIT which, void *userdata)
+static void collect_unknown(void *entry, void *userdata)
 {
 	struct scan *sc = userdata;
-	struct region *r = *(struct region *const *)node;
-	if ((which == postorder || which == leaf) && !r->holders_known) {
+	struct region *r = entry;
+	if (!r->holders_known) {
 		if (sc->found)
 			sc->regions[sc->n] = r;
 		sc->n++;
@@ -527,7 +524,7 @@ size_t holdtrack_recount(struct server *s)
 	/* Events queued until now are about descriptions the scan sees or not: drop them. */
 	for (bool overflow = false; read_events(s, &overflow);)
 		;
-	twalk_r(h->by_wd, collect_unknown, &sc);
+	hashindex_foreach(&h->by_wd, collect_unknown, &sc);
 	if (sc.n == 0)
 		return 0;
 	_cleanup_free_ struct region **regions = calloc(sc.n, sizeof(*regions));
@@ -537,7 +534,7 @@ size_t holdtrack_recount(struct server *s)
 	sc.regions = regions;
 	sc.found = found;
 	sc.n = 0;
-	twalk_r(h->by_wd, collect_unknown, &sc);
+	hashindex_foreach(&h->by_wd, collect_unknown, &sc);
 	qsort(regions, sc.n, sizeof(*regions), compare_ino);
 	scan_proc(&sc);
 	h->recounts++;

@@ -28,6 +28,7 @@
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
+#include "hashindex.h"
 #include "text.h"
 
 struct region;
@@ -38,9 +39,9 @@ struct holdtrack {
 	sd_event_source *source;
 	sd_event_source *recount; /* a recount soon: a region of unknown count lost a holder */
 	struct server *server;
-	void *by_wd;	  /* tsearch tree of struct region *, by watch descriptor */
-	void *deleted;	  /* tsearch tree of deleted, still held struct region *, by id */
-	size_t n_deleted; /* regions in deleted */
+	struct hashindex by_wd; /* struct region *, by watch descriptor */
+	void *deleted;		/* tsearch tree of deleted, still held struct region *, by id */
+	size_t n_deleted;	/* regions in deleted */
 	uint64_t deleted_size;
 	void *anonymous;    /* tsearch tree of anonymous regions (anon.h), by id */
 	size_t n_anonymous; /* regions in anonymous */

@@ -20,6 +20,11 @@ static int compare_id(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static bool match_name(const void *entry, const void *key)
+{
+	return strcmp(((const struct region *)entry)->name, key) == 0;
+}
+
 void registry_init(struct registry *reg)
 {
 	*reg = (struct registry){ .next_id = 1 };
@@ -37,15 +42,14 @@ static void no_free(void *p)
 void registry_done(struct registry *reg)
 {
 	tdestroy(reg->by_id, no_free);
+	hashindex_done(&reg->names);
 	tdestroy(reg->by_name, free_region);
 	registry_init(reg);
 }
 
 struct region *registry_find(const struct registry *reg, const char *name)
 {
-	struct region key = { .name = (char *)name };
-	struct region **found = tfind(&key, &reg->by_name, compare_name);
-	return found ? *found : NULL;
+	return hashindex_find(&reg->names, hashindex_hash_string(name), match_name, name);
 }
 
 struct region *registry_find_id(const struct registry *reg, uint64_t id)
@@ -60,10 +64,15 @@ int registry_add(struct registry *reg, struct region *r)
 	if (registry_find(reg, r->name))
 		return -EEXIST;
 	r->id = reg->next_id;
-	if (!tsearch(r, &reg->by_name, compare_name))
+	if (hashindex_add(&reg->names, r, hashindex_hash_string(r->name)) < 0)
 		return -ENOMEM;
+	if (!tsearch(r, &reg->by_name, compare_name)) {
+		hashindex_remove(&reg->names, r, hashindex_hash_string(r->name));
+		return -ENOMEM;
+	}
 	if (!tsearch(r, &reg->by_id, compare_id)) {
 		tdelete(r, &reg->by_name, compare_name);
+		hashindex_remove(&reg->names, r, hashindex_hash_string(r->name));
 		return -ENOMEM;
 	}
 	reg->next_id++;
@@ -73,6 +82,7 @@ int registry_add(struct registry *reg, struct region *r)
 
 void registry_remove(struct registry *reg, struct region *r)
 {
+	hashindex_remove(&reg->names, r, hashindex_hash_string(r->name));
 	tdelete(r, &reg->by_name, compare_name);
 	tdelete(r, &reg->by_id, compare_id);
 	reg->n_regions--;
@@ -86,15 +96,24 @@ int registry_rename(struct registry *reg, struct region *r, const char *new_name
 	char *copy = strdup(new_name);
 	if (!copy)
 		return -ENOMEM;
+	/* The index has room (at most half full), but adding may still grow it: add first. */
+	if (hashindex_add(&reg->names, r, hashindex_hash_string(copy)) < 0) {
+		free(copy);
+		return -ENOMEM;
+	}
+	hashindex_remove(&reg->names, r, hashindex_hash_string(r->name));
 
 	tdelete(r, &reg->by_name, compare_name);
 	char *old = r->name;
 	r->name = copy;
 	if (!tsearch(r, &reg->by_name, compare_name)) {
 		/* Put it back under the old name; that node was just freed, so this fits. */
+		hashindex_remove(&reg->names, r, hashindex_hash_string(copy));
 		r->name = old;
 		free(copy);
 		tsearch(r, &reg->by_name, compare_name);
+		/* No allocation: one entry just left, and a shrink leaves it a quarter full. */
+		(void)hashindex_add(&reg->names, r, hashindex_hash_string(old));
 		return -ENOMEM;
 	}
 	free(old);

@@ -5,11 +5,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hashindex.h"
 #include "region.h"
 
 struct registry {
-	void *by_name; /* tsearch tree of struct region *, ordered by name bytes */
-	void *by_id;   /* tsearch tree of struct region *, ordered by id */
+	void *by_name;		/* tsearch tree of struct region *, ordered by name bytes */
+	struct hashindex names; /* the same regions by name hash: exact lookups in O(1) */
+	void *by_id;		/* tsearch tree of struct region *, ordered by id */
 	size_t n_regions;
 	uint64_t next_id;  /* ids are never reused */
 	uint64_t removals; /* bumped by registry_remove(): a region pointer kept since may dangle */
