@@ -69,16 +69,24 @@ static char *bare_server_path(const char *argv0)
 	return path;
 }
 
+int bench_daemon_start(struct test_daemon *d, const char *const *extra_args)
+{
+	int saved_stderr = bench_servers_log_begin();
+	int r = test_daemon_start(d, extra_args);
+
+	bench_servers_log_end(saved_stderr);
+	return r;
+}
+
 static int run_part(const struct part *p, struct bench_env *e, const char *bare_bin)
 {
 	struct test_daemon d;
 	_cleanup_free_ char *bare_sock = NULL;
 	pid_t bare = -1;
-	int saved_stderr = bench_servers_log_begin();
-	int r = test_daemon_start(&d, NULL);
+	int saved_stderr = -1;
+	int r = bench_daemon_start(&d, NULL);
 
 	if (r < 0) {
-		bench_servers_log_end(saved_stderr);
 		bench_fail("starting shmd ($SHMD_BIN)", r);
 		return r;
 	}
@@ -86,6 +94,7 @@ static int run_part(const struct part *p, struct bench_env *e, const char *bare_
 	e->shmd_pid = d.pid;
 	bench_note_cpus(p->name, "shmd", d.pid);
 	if (p->bare) {
+		saved_stderr = bench_servers_log_begin();
 		if (asprintf(&bare_sock, "%s/bare.sock", d.dir) < 0)
 			bare_sock = NULL;
 		bare = bare_sock ? bare_server_start(bare_bin, bare_sock) : -ENOMEM;

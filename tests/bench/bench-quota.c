@@ -116,7 +116,7 @@ static int measure(struct shmd_ctx *none, struct shmd_ctx *quotas, double *us, i
 
 static int start(struct test_daemon *d, const char *conf)
 {
-	return test_daemon_start(d, (const char *const[]){ "--config", conf, NULL });
+	return bench_daemon_start(d, (const char *const[]){ "--config", conf, NULL });
 }
 
 void bench_quota(const struct bench_env *e)

@@ -119,7 +119,7 @@ void bench_restart(const struct bench_env *e)
 {
 	static const char *const args[] = { "--supervise", NULL };
 	struct test_daemon d;
-	int r = test_daemon_start(&d, args);
+	int r = bench_daemon_start(&d, args);
 
 	if (r < 0)
 		return bench_fail("starting shmd --supervise", r);

@@ -6,6 +6,11 @@
 
 #define MIB (1024ULL * 1024ULL)
 
+struct test_daemon;
+
+/* test_daemon_start() with the daemon's stderr in $BENCH_SERVER_LOG (bench.h). */
+int bench_daemon_start(struct test_daemon *d, const char *const *extra_args);
+
 struct bench_env {
 	const char *shmd_socket; /* a private shmd, started by main */
 	pid_t shmd_pid;

@@ -14,7 +14,7 @@
 
 #include "bench.h"
 
-#define MAX_FIGURES 128
+#define MAX_FIGURES 256
 #define MAX_ROWS 64
 
 struct bench_config bench_cfg = { .runs = 5, .seconds = 0.4, .lat_ops = 2000 };
