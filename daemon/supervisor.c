@@ -58,6 +58,7 @@ struct supervisor {
 	int listen_fd;
 	int channel;	    /* our end of the socketpair */
 	int worker_channel; /* the worker's end, passed on at every start */
+	int exe;	    /* our own executable, opened at start: each worker runs it */
 	void *by_name;	    /* tsearch tree of struct stored * */
 	size_t n_stored;
 	pid_t worker;
@@ -213,9 +214,10 @@ static int compare_fd(const void *a, const void *b)
 
 /*
  * In the child: e[0..n-1], sorted ascending by fd and all >= 3, moved down to 3..3+n-1.
- * That never clobbers one not yet moved: e[j].fd >= 3+j > 3+i for every j > i.
+ * That never clobbers one not yet moved: e[j].fd >= 3+j > 3+i for every j > i. Every
+ * other fd is closed but keep, which must be above 3+n.
  */
-static int arrange_fds(struct handover *e, size_t n)
+static int arrange_fds(struct handover *e, size_t n, int keep)
 {
 	for (size_t i = 0; i < n; i++) {
 		int target = 3 + (int)i;
@@ -227,7 +229,8 @@ static int arrange_fds(struct handover *e, size_t n)
 		} else if (fcntl(target, F_SETFD, 0) < 0)
 			return -errno;
 	}
-	close_range(3 + (unsigned)n, ~0u, 0);
+	close_range(3 + (unsigned)n, (unsigned)keep - 1, 0);
+	close_range((unsigned)keep + 1, ~0u, 0);
 	return 0;
 }
 
@@ -267,9 +270,13 @@ _Noreturn static void exec_worker(struct supervisor *sv, struct handover *e, siz
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* Above the run 3..3+n (n and the channel): F_DUPFD takes no fd that is open. */
+	int exe = fcntl(sv->exe, F_DUPFD_CLOEXEC, 3 + (int)n + 2);
+	if (exe < 0)
+		_exit(126);
 	e[n++] = (struct handover){ sv->worker_channel, NULL };
 	qsort(e, n, sizeof(*e), compare_fd);
-	if (arrange_fds(e, n) < 0)
+	if (arrange_fds(e, n, exe) < 0)
 		_exit(126);
 	while (e[ch].name)
 		ch++;
@@ -286,7 +293,7 @@ _Noreturn static void exec_worker(struct supervisor *sv, struct handover *e, siz
 	setenv("LISTEN_PID", buf, 1);
 	snprintf(buf, sizeof(buf), "%zu", 3 + n);
 	setenv("SHMD_SUPERVISOR_FD", buf, 1);
-	execv("/proc/self/exe", sv->argv);
+	fexecve(exe, sv->argv, environ);
 	fprintf(stderr, "shmd: supervisor: cannot exec the worker: %m\n");
 	_exit(127);
 }
@@ -420,6 +427,14 @@ static int setup(struct supervisor *sv)
 		return negative_errno();
 	sv->channel = pair[0];
 	sv->worker_channel = pair[1];
+	/*
+	 * The worker runs this very file, even once a package upgrade has replaced it (the
+	 * fd keeps the old inode), and under valgrind, which gives its client's executable
+	 * for an open of /proc/self/exe, where an exec of that path would run valgrind's tool.
+	 */
+	sv->exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (sv->exe < 0)
+		return negative_errno();
 	if ((r = sd_event_new(&sv->event)) < 0 ||
 	    (r = sd_event_add_io(sv->event, NULL, sv->channel, EPOLLIN, on_channel, sv)) < 0 ||
 	    (r = sd_event_add_signal(sv->event, NULL, SIGTERM, on_stop, sv)) < 0 ||
@@ -434,6 +449,7 @@ int supervisor_run(const struct config *config, char **argv, int listen_fd)
 				 .listen_fd = listen_fd,
 				 .channel = -1,
 				 .worker_channel = -1,
+				 .exe = -1,
 				 .exit_status = 1 };
 
 	ensure_stdio();
@@ -457,6 +473,7 @@ int supervisor_run(const struct config *config, char **argv, int listen_fd)
 	tdestroy(sv.by_name, free_stored);
 	safe_close(sv.channel);
 	safe_close(sv.worker_channel);
+	safe_close(sv.exe);
 	safe_close(sv.listen_fd);
 	sd_event_unref(sv.event);
 	return sv.exit_status;

@@ -404,11 +404,6 @@ static int64_t wait_holders(const struct test_daemon *d, const char *name, int64
 static void test_restart(void)
 {
 	struct test_daemon d;
-	if (test_under_valgrind()) {
-		/* The supervisor's worker is not valgrind's child the way the tests expect. */
-		skip(12, "shmd --supervise under valgrind (the plain and sanitizer runs cover it)");
-		return;
-	}
 	itest_start(&d, (const char *const[]){ "--supervise", NULL });
 	int conn = itest_connect(&d);
 	ok(create_region(conn, "free", 4096, 0600), "Create free");

@@ -25,9 +25,9 @@ stop() {
 
 fault_points=(append-torn region-stored compact-written compact-stored)
 if grep -q "define SHMD_FAULT_INJECTION 1" "$SHMD_BUILDDIR/config.h"; then
-	plan $((11 + 3 * ${#fault_points[@]}))
+	plan $((12 + 3 * ${#fault_points[@]}))
 else
-	plan 8
+	plan 9
 fi
 
 start
@@ -69,6 +69,19 @@ ok $? "named ranges survive a kill -9 of the serving process"
 [[ $before == "$after" ]] || { diag "before: $before"; diag "after: $after"; }
 stop
 ok $? "SIGTERM to the supervisor stops both, exit status 0"
+
+# A package upgrade replaces the binary under a running supervisor: the next worker must
+# still run the supervisor's own file (the new one may not read the old state), not the path.
+cp "$SHMD_BIN" "$TEST_DIR/shmd-old"
+SHMD_BIN=$TEST_DIR/shmd-old start
+printf '#!/bin/sh\nexit 3\n' >"$TEST_DIR/shmd-new" && chmod +x "$TEST_DIR/shmd-new" &&
+	mv "$TEST_DIR/shmd-new" "$TEST_DIR/shmd-old" &&
+	pid=$(worker) && kill -KILL "$pid" &&
+	for _ in $(seq 100); do [[ -n $(worker) && $(worker) != "$pid" ]] && break; sleep 0.1; done
+exe=$(readlink "/proc/$(worker)/exe")
+shmctl -S "$sock" status >/dev/null && [[ $exe == *"shmd-old (deleted)" ]]
+ok $? "after the binary was replaced, the restarted worker runs the old file ($exe)"
+stop
 
 # A crash inside a state update: the next worker loads what is stored.
 for point in "${fault_points[@]}"; do
