@@ -290,15 +290,11 @@ static int scan_pid(void *userdata, pid_t pid, int pid_dir)
 	return mono_usec() - so->start > HOLDERS_SCAN_BUDGET_USEC;
 }
 
-int holders_scan(int fd, struct holders *ret)
+int holders_scan(dev_t dev, ino_t ino, struct holders *ret)
 {
-	struct scan_one so = { .start = mono_usec() };
-	struct stat st;
-
-	if (fstat(fd, &st) < 0)
-		return negative_errno();
-	so.t = (struct target){ st.st_dev, st.st_ino };
+	struct scan_one so = { .t = { dev, ino }, .start = mono_usec() };
 	int r = holders_each_pid(scan_pid, &so);
+
 	if (r < 0) {
 		holders_done(&so.hs);
 		return r;

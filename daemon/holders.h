@@ -16,8 +16,9 @@
 /* At most this many holders are listed (a reply of ~200 bytes each); scanned counts all. */
 #define HOLDERS_MAX 1024
 /*
- * A scan runs on the event loop and stops after this long (complete false): ~80 us per
- * process here, so 0.5 s covers some 6,000 processes on an idle machine, 2,000 on a busy one.
+ * A scan stops after this long (complete false): ~80 us per process here, so 0.5 s covers
+ * some 6,000 processes on an idle machine, 2,000 on a busy one. The Holders method's scan
+ * runs on the worker; holder tracking's recount (holdtrack.h) on the event loop.
  */
 #define HOLDERS_SCAN_BUDGET_USEC 500000
 
@@ -62,6 +63,9 @@ struct holders_map {
 typedef int (*holders_map_fn)(void *userdata, const struct holders_map *m);
 int holders_each_map(int pid_dir, holders_map_fn fn, void *userdata);
 
-/* Scan /proc for holders of the memfd fd, leaving out the calling process. 0 or -errno. */
-int holders_scan(int fd, struct holders *ret);
+/*
+ * Scan /proc for holders of the memfd whose inode is dev/ino, leaving out the calling
+ * process. Touches no daemon state: the Holders method runs it on the worker. 0 or -errno.
+ */
+int holders_scan(dev_t dev, ino_t ino, struct holders *ret);
 void holders_done(struct holders *h);

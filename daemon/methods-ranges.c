@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The named-range, footprint and holder methods (see methods-ranges.h). */
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "access.h"
 #include "call.h"
@@ -18,6 +21,7 @@
 #include "server.h"
 #include "state.h"
 #include "text.h"
+#include "worker.h"
 
 #define ERR(e) "io.shmd.Manager." e
 
@@ -356,43 +360,96 @@ static void text_holder(struct text *t, const struct holder *h)
 	text_lit(t, "}");
 }
 
+static int reply_holders(struct call *call, const struct holders *hs)
+{
+	struct text t;
+
+	text_init(&t);
+	text_lit(&t, "{\"parameters\":{\"holders\":[");
+	for (size_t i = 0; i < hs->n; i++) {
+		if (i)
+			text_lit(&t, ",");
+		text_holder(&t, &hs->v[i]);
+	}
+	text_lit(&t, "],\"scanned\":");
+	text_uint(&t, hs->scanned);
+	text_lit(&t, ",\"unreadable\":");
+	text_uint(&t, hs->unreadable);
+	if (hs->truncated)
+		text_lit(&t, ",\"truncated\":true");
+	else
+		text_lit(&t, ",\"truncated\":false");
+	if (hs->incomplete)
+		text_lit(&t, ",\"complete\":false");
+	else
+		text_lit(&t, ",\"complete\":true");
+	text_lit(&t, ",\"scanUSec\":");
+	text_uint(&t, hs->usec);
+	text_lit(&t, "}}");
+	int ret = call_reply_text(call, &t, -1);
+	text_done(&t);
+	return ret;
+}
+
+/* A /proc scan of up to HOLDERS_SCAN_BUDGET_USEC, on the worker: the loop serves meanwhile. */
+struct holders_job {
+	struct worker *worker;
+	struct call *call; /* deferred */
+	dev_t dev;
+	ino_t ino;
+	int err;
+	struct holders hs;
+};
+
+static void holders_run(void *p)
+{
+	struct holders_job *j = p;
+
+	worker_fault_hold(j->worker, "holders");
+	j->err = holders_scan(j->dev, j->ino, &j->hs);
+}
+
+static void holders_job_done(void *p, bool cancelled)
+{
+	struct holders_job *j = p;
+
+	if (cancelled || j->err < 0)
+		call_system_error(j->call, "scan /proc", cancelled ? ECANCELED : j->err);
+	else
+		reply_holders(j->call, &j->hs);
+	call_finish(j->call);
+	holders_done(&j->hs);
+	free(j);
+}
+
 int method_holders(struct call *call)
 {
 	_cleanup_free_ char *name = NULL;
+	struct holders_job *j;
 	struct holders hs;
-	struct text t;
+	struct stat st;
 
 	/* It reveals other processes: the owner (and administrators) only, as the table says. */
 	struct region *r = lookup_need(call, call->method->need, &name);
 	if (!r)
 		return -EINVAL;
-	int err = holders_scan(r->fd, &hs);
+	if (fstat(r->fd, &st) < 0)
+		return call_system_error(call, "fstat", errno);
+	j = calloc(1, sizeof(*j));
+	if (j) {
+		*j = (struct holders_job){ call->server->worker, call_defer(call), st.st_dev,
+					   st.st_ino };
+		if (j->call && worker_submit(j->worker, holders_run, holders_job_done, j) == 0)
+			return 0;
+		if (j->call)
+			call_undefer(call, j->call);
+		free(j);
+	}
+	/* No worker (or no memory for the job): scan here, on the loop. */
+	int err = holders_scan(st.st_dev, st.st_ino, &hs);
 	if (err < 0)
 		return call_system_error(call, "scan /proc", err);
-	text_init(&t);
-	text_lit(&t, "{\"parameters\":{\"holders\":[");
-	for (size_t i = 0; i < hs.n; i++) {
-		if (i)
-			text_lit(&t, ",");
-		text_holder(&t, &hs.v[i]);
-	}
-	text_lit(&t, "],\"scanned\":");
-	text_uint(&t, hs.scanned);
-	text_lit(&t, ",\"unreadable\":");
-	text_uint(&t, hs.unreadable);
-	if (hs.truncated)
-		text_lit(&t, ",\"truncated\":true");
-	else
-		text_lit(&t, ",\"truncated\":false");
-	if (hs.incomplete)
-		text_lit(&t, ",\"complete\":false");
-	else
-		text_lit(&t, ",\"complete\":true");
-	text_lit(&t, ",\"scanUSec\":");
-	text_uint(&t, hs.usec);
-	text_lit(&t, "}}");
+	err = reply_holders(call, &hs);
 	holders_done(&hs);
-	int ret = call_reply_text(call, &t, -1);
-	text_done(&t);
-	return ret;
+	return err;
 }

@@ -571,3 +571,76 @@ int accmode(int fd)
 	int fl = fcntl(fd, F_GETFL);
 	return fl < 0 ? -1 : (fl & O_ACCMODE);
 }
+
+static char hold_dir[64], hold_go[128], hold_held[128];
+
+bool hold_possible(void)
+{
+#ifdef SHMD_FAULT_INJECTION
+	return true;
+#else
+	return false;
+#endif
+}
+
+void hold_setup(const char *point)
+{
+	char spec[256];
+
+	snprintf(hold_dir, sizeof(hold_dir), "/tmp/shmd-hold-XXXXXX");
+	if (!mkdtemp(hold_dir))
+		bail_out("mkdtemp: %m");
+	snprintf(hold_go, sizeof(hold_go), "%s/go", hold_dir);
+	snprintf(hold_held, sizeof(hold_held), "%s/go.held", hold_dir);
+	snprintf(spec, sizeof(spec), "%s:%s", point, hold_go);
+	setenv("SHMD_FAULT_HOLD", spec, 1);
+}
+
+bool hold_wait(void)
+{
+	/* Bounded only to fail instead of hanging. */
+	for (int i = 0; i < 30000; i++) {
+		if (access(hold_held, F_OK) == 0)
+			return true;
+		sleep_ms(1);
+	}
+	return false;
+}
+
+void hold_release(void)
+{
+	int fd = open(hold_go, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		bail_out("create %s: %m", hold_go);
+	close(fd);
+}
+
+void hold_rearm(void)
+{
+	unlink(hold_go);
+	unlink(hold_held);
+}
+
+void hold_cleanup(void)
+{
+	hold_rearm();
+	rmdir(hold_dir);
+	unsetenv("SHMD_FAULT_HOLD");
+}
+
+bool nothing_to_read(int conn)
+{
+	struct pollfd p = { .fd = conn, .events = POLLIN };
+	return poll(&p, 1, 0) == 0;
+}
+
+void send_call(int conn, const char *method, const char *params)
+{
+	char buf[512];
+	int n = snprintf(buf, sizeof(buf), "{\"method\":\"" IFACE "%s\",\"parameters\":%s}", method,
+			 params);
+
+	if (n < 0 || (size_t)n >= sizeof(buf) || send_raw(conn, buf, (size_t)n + 1, NULL, 0) < 0)
+		bail_out("send %s: %m", method);
+}

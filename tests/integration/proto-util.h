@@ -106,3 +106,20 @@ const char *reply_at(json_object *replies, size_t i);
 /* Milliseconds on CLOCK_MONOTONIC. */
 int64_t now_ms(void);
 void sleep_ms(int ms);
+
+/*
+ * Holding a worker job (SHMD_FAULT_HOLD, daemon/worker.h), never timing: test builds only
+ * (hold_possible()). hold_setup(point) before itest_start() sets the daemon's environment;
+ * hold_wait() waits until a job is held; hold_release() lets it, and every later job, go;
+ * hold_rearm() (no job running) makes the next one hold; hold_cleanup() at the end.
+ */
+bool hold_possible(void);
+void hold_setup(const char *point);
+bool hold_wait(void);
+void hold_release(void);
+void hold_rearm(void);
+void hold_cleanup(void);
+/* Nothing to read on conn at this moment. */
+bool nothing_to_read(int conn);
+/* A call sent without waiting for its reply; params is JSON text. */
+void send_call(int conn, const char *method, const char *params);

@@ -21,8 +21,6 @@
 #define MIB (1024 * 1024)
 
 static bool held_build; /* configure --enable-fault-injection: jobs can be held */
-static char hold_dir[] = "/tmp/shmd-fp-async-XXXXXX";
-static char go_path[256], held_path[256];
 
 /*
  * A region with every page written (not preallocated: without cachestat(2), as under
@@ -44,16 +42,6 @@ static bool create_big(int conn, const char *name)
 		good = pwrite(fd, chunk, MIB, (off_t)off) == MIB;
 	safe_close(fd);
 	return good;
-}
-
-/* One call sent without waiting for its reply. */
-static void send_call(int conn, const char *method, const char *params)
-{
-	char buf[512];
-	int n = snprintf(buf, sizeof(buf), "{\"method\":\"" IFACE "%s\",\"parameters\":%s}", method,
-			 params);
-	if (send_raw(conn, buf, (size_t)n + 1, NULL, 0) < 0)
-		bail_out("send %s: %m", method);
 }
 
 static void send_list(int conn)
@@ -78,38 +66,6 @@ static json_object *read_reply(int conn, int *ret_fd)
 		else
 			close(fds[i]);
 	return reply;
-}
-
-static bool nothing_to_read(int conn)
-{
-	struct pollfd p = { .fd = conn, .events = POLLIN };
-	return poll(&p, 1, 0) == 0;
-}
-
-/* Wait (not timed: bounded only to fail instead of hanging) until the job is held. */
-static bool wait_held(void)
-{
-	for (int i = 0; i < 30000; i++) {
-		if (access(held_path, F_OK) == 0)
-			return true;
-		sleep_ms(1);
-	}
-	return false;
-}
-
-static void release(void)
-{
-	int fd = open(go_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		bail_out("create %s: %m", go_path);
-	close(fd);
-}
-
-/* The next job holds again (call only when no job is running). */
-static void rearm(void)
-{
-	unlink(go_path);
-	unlink(held_path);
 }
 
 static void check_big_stat(json_object *r, const char *name, const char *what)
@@ -154,11 +110,11 @@ static void test_list(int a, int b, bool held)
 
 	send_list(a);
 	if (held) {
-		ok(wait_held(), "List: big's footprint job is held");
+		ok(hold_wait(), "List: big's footprint job is held");
 		ok(sync_daemon(b), "List: b is answered while the stream waits");
 		/* "big" sorts first: nothing of the listing may come before it. */
 		ok(nothing_to_read(a), "List: no reply before big's");
-		release();
+		hold_release();
 	}
 	ok(read_list(a, names, sizeof(names), &big), "List: the stream ends");
 	/* "new" exists when test_no_stall() ran (fault-injection builds). */
@@ -194,7 +150,7 @@ static void test_figures(int a)
 static void test_no_stall(int a, int b)
 {
 	send_call(a, "Stat", "{\"name\":\"big\",\"footprint\":true}");
-	ok(wait_held(), "a's footprint job runs on the worker");
+	ok(hold_wait(), "a's footprint job runs on the worker");
 	int fd = -1;
 	_cleanup_json_ json_object *c =
 		call_fd(b, IFACE "Create",
@@ -205,10 +161,10 @@ static void test_no_stall(int a, int b)
 	ok(fd >= 0, "b's Open is answered meanwhile");
 	safe_close(fd);
 	ok(nothing_to_read(a), "a has no reply yet");
-	release();
+	hold_release();
 	_cleanup_json_ json_object *r = read_reply(a, NULL);
 	check_big_stat(r, "big", "after the release");
-	rearm();
+	hold_rearm();
 }
 
 /* Requests behind a pending call wait, then are answered in order. */
@@ -218,10 +174,10 @@ static void test_pipelined(int a, int b)
 	send_call(a, "Stat", "{\"name\":\"small\"}");
 	send_call(a, "Open", "{\"name\":\"small\",\"access\":\"read_only\"}");
 	send_call(a, "Ranges", "{\"name\":\"big\",\"footprint\":true}");
-	ok(wait_held(), "pipelined: the first call's job is held");
+	ok(hold_wait(), "pipelined: the first call's job is held");
 	ok(sync_daemon(b), "pipelined: the daemon answers b");
 	ok(nothing_to_read(a), "pipelined: no reply overtakes the pending one");
-	release();
+	hold_release();
 	_cleanup_json_ json_object *r1 = read_reply(a, NULL);
 	_cleanup_json_ json_object *r2 = read_reply(a, NULL);
 	int fd = -1;
@@ -236,25 +192,25 @@ static void test_pipelined(int a, int b)
 	safe_close(fd);
 	is_int(jint(r4, "parameters.footprint.allocated"), (long long)BIG,
 	       "pipelined: 4th reply is big's Ranges");
-	rearm();
+	hold_rearm();
 }
 
 /* A Delete while the footprint is measured: the reply comes, then the memfd is gone. */
 static void test_delete_meanwhile(const struct test_daemon *d, int a, int b)
 {
 	send_call(a, "Stat", "{\"name\":\"big\",\"footprint\":true}");
-	ok(wait_held(), "delete: the job is held");
+	ok(hold_wait(), "delete: the job is held");
 	_cleanup_json_ json_object *del = call(b, IFACE "Delete", jname("big"));
 	is_success(del, "delete: b deletes big meanwhile");
 	_cleanup_json_ json_object *st = call(b, IFACE "Stat", jname("big"));
 	is_error(st, "NoSuchRegion", "delete: big is gone for b");
 	ok(daemon_memfd_fds(d->pid, "big") == 1, "delete: only the job's duplicate holds it");
-	release();
+	hold_release();
 	_cleanup_json_ json_object *r = read_reply(a, NULL);
 	check_big_stat(r, "big", "delete: a's call, made before the Delete,");
 	ok(sync_daemon(a), "delete: the daemon answers a again");
 	is_int(daemon_memfd_fds(d->pid, "big"), 0, "delete: the memfd is closed after the job");
-	rearm();
+	hold_rearm();
 }
 
 /* The job's completion after its connection closed: no crash, every fd released. */
@@ -265,10 +221,10 @@ static void test_hangup(const struct test_daemon *d, int b)
 	int baseline = test_count_fds(d->pid);
 	int c = itest_connect(d);
 	send_call(c, "Stat", "{\"name\":\"big2\",\"footprint\":true}");
-	ok(wait_held(), "hangup: the job is held");
+	ok(hold_wait(), "hangup: the job is held");
 	close(c);
 	ok(wait_connections(b, 1), "hangup: the connection is closed while its call is pending");
-	release();
+	hold_release();
 	bool closed = false;
 	for (int i = 0; i < 30000 && !closed; i++) {
 		closed = daemon_memfd_fds(d->pid, "big2") == 1;
@@ -279,14 +235,14 @@ static void test_hangup(const struct test_daemon *d, int b)
 	ok(sync_daemon(b), "hangup: the daemon still answers");
 	is_int(test_count_fds(d->pid), baseline,
 	       "hangup: the daemon holds no more fds than before");
-	rearm();
+	hold_rearm();
 
 	c = itest_connect(d);
 	send_list(c);
-	ok(wait_held(), "hangup: a List waits for big2's job");
+	ok(hold_wait(), "hangup: a List waits for big2's job");
 	close(c);
 	ok(wait_connections(b, 1), "hangup: the List's connection is closed while it waits");
-	release();
+	hold_release();
 	closed = false;
 	for (int i = 0; i < 30000 && !closed; i++) {
 		closed = daemon_memfd_fds(d->pid, "big2") == 1;
@@ -296,7 +252,7 @@ static void test_hangup(const struct test_daemon *d, int b)
 	ok(closed, "hangup: the List job's duplicate is closed after it completes");
 	ok(sync_daemon(b), "hangup: the daemon still answers after the List job");
 	is_int(test_count_fds(d->pid), baseline, "hangup: no fd left behind by the List");
-	rearm();
+	hold_rearm();
 }
 
 /* A pending call is not idleness; after its reply the idle clock runs again. */
@@ -309,22 +265,22 @@ static void test_idle_and_shutdown(void)
 	int a = itest_connect(&d);
 	ok(create_big(a, "big"), "idle: create big");
 	send_call(a, "Stat", "{\"name\":\"big\",\"footprint\":true}");
-	ok(wait_held(), "idle: the job is held");
+	ok(hold_wait(), "idle: the job is held");
 	ok(wait_eof(a, 2500) == 0, "idle: not disconnected past the idle timeout while pending");
-	release();
+	hold_release();
 	_cleanup_json_ json_object *r = read_reply(a, NULL);
 	check_big_stat(r, "big", "idle: the reply");
 	ok(wait_eof(a, 10000) == 1, "idle: disconnected once idle after its reply");
 	close(a);
-	rearm();
+	hold_rearm();
 
 	a = itest_connect(&d);
 	send_call(a, "Stat", "{\"name\":\"big\",\"footprint\":true}");
-	ok(wait_held(), "shutdown: a job is held");
+	ok(hold_wait(), "shutdown: a job is held");
 	itest_stop(&d); /* the worker's stop ends the hold; the detached call is freed */
 	ok(wait_eof(a, 10000) == 1, "shutdown: the client sees its connection closed");
 	close(a);
-	rearm();
+	hold_rearm();
 }
 
 int main(void)
@@ -337,13 +293,7 @@ int main(void)
 	hold = true;
 #endif
 	held_build = hold;
-	if (!mkdtemp(hold_dir))
-		bail_out("mkdtemp: %m");
-	snprintf(go_path, sizeof(go_path), "%s/go", hold_dir);
-	snprintf(held_path, sizeof(held_path), "%s/go.held", hold_dir);
-	char spec[300];
-	snprintf(spec, sizeof(spec), "footprint:%s", go_path);
-	setenv("SHMD_FAULT_HOLD", spec, 1);
+	hold_setup("footprint");
 
 	itest_start(&d, NULL);
 	int a = itest_connect(&d), b = itest_connect(&d);
@@ -353,13 +303,13 @@ int main(void)
 		test_no_stall(a, b);
 		test_pipelined(a, b);
 		test_list(a, b, true);
-		rearm();
+		hold_rearm();
 	} else
 		skip(1, "needs configure --enable-fault-injection: hold a footprint job");
-	release(); /* unheld from here on */
+	hold_release(); /* unheld from here on */
 	test_figures(a);
 	test_list(a, b, false);
-	rearm();
+	hold_rearm();
 	if (hold) {
 		test_delete_meanwhile(&d, a, b);
 		close(a);
@@ -369,7 +319,6 @@ int main(void)
 	itest_stop(&d);
 	if (hold)
 		test_idle_and_shutdown();
-	rearm();
-	rmdir(hold_dir);
+	hold_cleanup();
 	return done_testing();
 }

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Holders: a mapping whose fd was closed, an fd passed to a third process, never the daemon. */
+/*
+ * Holders: a mapping whose fd was closed, an fd passed to a third process, never the daemon;
+ * the scan on the worker, other clients answered meanwhile.
+ */
 
 #include <linux/capability.h>
 #include <signal.h>
@@ -84,12 +87,33 @@ static void reap(pid_t pid)
 	waitpid(pid, NULL, 0);
 }
 
+/* The /proc scan runs on the worker: while it is held, another client is answered. */
+static void test_held(int conn, int other, pid_t mapper)
+{
+	json_object *r = NULL;
+	int fds[4];
+	size_t n_fds = 0;
+
+	send_call(conn, "Holders", "{\"name\":\"h\"}");
+	ok(hold_wait(), "Holders: the /proc scan runs on the worker");
+	_cleanup_json_ json_object *s = call(other, IFACE "Stat", jname("h"));
+	is_success(s, "  another client's Stat is answered meanwhile");
+	ok(nothing_to_read(conn), "  Holders has no reply yet");
+	hold_release();
+	ok(test_read_reply(conn, &r, fds, &n_fds) == 0 && n_fds == 0, "  then it replies");
+	is_success(r, "  Holders");
+	ok(holder_of(r, mapper) != NULL, "  listing the mapper");
+	json_object_put(r);
+}
+
 int main(void)
 {
 	struct test_daemon d;
 	int fd, sv[2];
 
 	plan_no_plan();
+	if (hold_possible())
+		hold_setup("holders");
 	itest_start(&d, NULL);
 	int conn = itest_connect(&d);
 	_cleanup_json_ json_object *c = call_fd(
@@ -99,6 +123,12 @@ int main(void)
 	ok(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0, "socketpair");
 	pid_t mapper = pass_to_child(sv, fd, true, 0);
 	safe_close(fd);
+	if (hold_possible()) {
+		int other = itest_connect(&d);
+		test_held(conn, other, mapper);
+		close(other);
+	} else
+		skip(1, "needs configure --enable-fault-injection: hold the /proc scan");
 
 	_cleanup_json_ json_object *h = call(conn, IFACE "Holders", jname("h"));
 	is_success(h, "Holders");
@@ -161,5 +191,7 @@ int main(void)
 	close(sv[1]);
 	close(conn);
 	itest_stop(&d);
+	if (hold_possible())
+		hold_cleanup();
 	return done_testing();
 }

@@ -28,9 +28,6 @@
 #define ANON_WRITTEN (5 * 4096)
 #define TOTAL_ALLOCATED ((long long)N_BIG * BIG + 2 * MID + SMALL_WRITTEN + ANON_WRITTEN)
 
-static char hold_dir[] = "/tmp/shmd-status-fp-XXXXXX";
-static char go_path[256], held_path[256];
-
 static bool write_fd(int fd, uint64_t len)
 {
 	static char chunk[MIB];
@@ -90,37 +87,6 @@ static json_object *read_reply(int conn)
 	return reply;
 }
 
-static bool nothing_to_read(int conn)
-{
-	struct pollfd p = { .fd = conn, .events = POLLIN };
-	return poll(&p, 1, 0) == 0;
-}
-
-/* Wait (not timed: bounded only to fail instead of hanging) until the job is held. */
-static bool wait_held(void)
-{
-	for (int i = 0; i < 30000; i++) {
-		if (access(held_path, F_OK) == 0)
-			return true;
-		sleep_ms(1);
-	}
-	return false;
-}
-
-static void release(void)
-{
-	int fd = open(go_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		bail_out("create %s: %m", go_path);
-	close(fd);
-}
-
-static void rearm(void)
-{
-	unlink(go_path);
-	unlink(held_path);
-}
-
 static bool wait_fds(pid_t pid, int n)
 {
 	for (int i = 0; i < 30000; i++) {
@@ -148,7 +114,7 @@ static void check_totals(json_object *r, const char *what)
 static void test_no_stall(const struct test_daemon *d, int a, int b, int baseline)
 {
 	send_status(a);
-	ok(wait_held(), "the first batch runs on the worker");
+	ok(hold_wait(), "the first batch runs on the worker");
 	ok(sync_daemon(b), "b is answered meanwhile");
 	int fd = open_region(b, "small", "read_only", NULL);
 	ok(fd >= 0, "b's Open is answered meanwhile");
@@ -160,12 +126,12 @@ static void test_no_stall(const struct test_daemon *d, int a, int b, int baselin
 	is_int(daemon_memfd_fds(d->pid, "a-mid0"), 1, "a-mid0 was measured on the loop");
 	is_int(daemon_memfd_fds(d->pid, "a-mid1"), 2,
 	       "a-mid1 (a-mid0's 9 MiB and its own pass 16 MiB) is in the batch");
-	release();
+	hold_release();
 	_cleanup_json_ json_object *r = read_reply(a);
 	check_totals(r, "after the release (both batches)");
 	ok(wait_fds(d->pid, baseline), "the batches' fds are closed");
 	ok(sync_daemon(a), "a's connection serves its next request");
-	rearm();
+	hold_rearm();
 }
 
 /* The client hangs up while its Status is pending: no crash, no fd left behind. */
@@ -175,15 +141,15 @@ static void test_hangup(const struct test_daemon *d, int b)
 	int baseline = test_count_fds(d->pid);
 	int c = itest_connect(d);
 	send_status(c);
-	ok(wait_held(), "hangup: the batch is held");
+	ok(hold_wait(), "hangup: the batch is held");
 	close(c);
 	ok(wait_connections(b, 1), "hangup: the connection is closed while Status is pending");
-	release();
+	hold_release();
 	ok(wait_fds(d->pid, baseline), "hangup: every fd of the job is closed");
 	ok(sync_daemon(b), "hangup: the daemon still answers");
 	_cleanup_json_ json_object *r = call(b, IFACE "Status", jparams("{\"footprint\":true}"));
 	check_totals(r, "hangup: then");
-	rearm();
+	hold_rearm();
 }
 
 static void setup_regions(int b, int *anon)
@@ -213,13 +179,7 @@ int main(void)
 #ifdef SHMD_FAULT_INJECTION
 	hold = true;
 #endif
-	if (!mkdtemp(hold_dir))
-		bail_out("mkdtemp: %m");
-	snprintf(go_path, sizeof(go_path), "%s/go", hold_dir);
-	snprintf(held_path, sizeof(held_path), "%s/go.held", hold_dir);
-	char spec[300];
-	snprintf(spec, sizeof(spec), "footprint:%s", go_path);
-	setenv("SHMD_FAULT_HOLD", spec, 1);
+	hold_setup("footprint");
 
 	itest_start(&d, NULL);
 	int a = itest_connect(&d), b = itest_connect(&d);
@@ -231,12 +191,12 @@ int main(void)
 		close(a);
 		test_hangup(&d, b);
 		send_status(b);
-		ok(wait_held(), "shutdown: a batch is held");
+		ok(hold_wait(), "shutdown: a batch is held");
 		itest_stop(&d); /* the worker's stop ends the hold; the detached call is freed */
 		ok(wait_eof(b, 10000) == 1, "shutdown: the client sees its connection closed");
 	} else {
 		skip(1, "needs configure --enable-fault-injection: hold a batch");
-		release();
+		hold_release();
 		_cleanup_json_ json_object *r =
 			call(a, IFACE "Status", jparams("{\"footprint\":true}"));
 		check_totals(r, "unheld");
@@ -245,7 +205,6 @@ int main(void)
 	}
 	close(b);
 	safe_close(anon);
-	rearm();
-	rmdir(hold_dir);
+	hold_cleanup();
 	return done_testing();
 }
