@@ -23,7 +23,11 @@
 /* A large region to measure on the worker, looked up again by id when its batch is made. */
 struct sfp_todo {
 	uint64_t id;
-	bool anonymous;
+	enum {
+		SFP_LIVE,
+		SFP_ANONYMOUS,
+		SFP_DELETED
+	} kind; /* where to look it up */
 };
 
 struct status_fp {
@@ -83,7 +87,10 @@ static void visit(struct region *r, void *userdata)
 			}
 		}
 		if (sf->n_todo < sf->cap) {
-			sf->todo[sf->n_todo++] = (struct sfp_todo){ r->id, r->anonymous };
+			sf->todo[sf->n_todo++] =
+				(struct sfp_todo){ r->id, r->anonymous ? SFP_ANONYMOUS :
+							  r->deleted   ? SFP_DELETED :
+									 SFP_LIVE };
 			return;
 		}
 		/* Out of memory for the list: measured here, as before. */
@@ -91,23 +98,34 @@ static void visit(struct region *r, void *userdata)
 	measure_inline(r, allocated, &sf->total);
 }
 
+/* The regions holder tracking keeps (anonymous, or deleted while held): visited too. */
+static void collect_kept(struct status_fp *sf, bool anonymous)
+{
+	struct region **v = NULL;
+	size_t n = 0;
+	int r = anonymous ? holdtrack_collect_anonymous(&sf->server->holdtrack, NULL, &v, &n) :
+			    holdtrack_collect_deleted(&sf->server->holdtrack, NULL, &v, &n);
+
+	if (r < 0)
+		log_warning("Status: out of memory, %s regions left out of the footprint",
+			    anonymous ? "anonymous" : "deleted");
+	for (size_t i = 0; i < n; i++)
+		visit(v[i], sf);
+	free(v);
+}
+
 static void collect(struct status_fp *sf)
 {
-	struct region **anon = NULL;
-	size_t n = 0;
-
 	registry_foreach(&sf->server->registry, visit, sf);
-	if (holdtrack_collect_anonymous(&sf->server->holdtrack, NULL, &anon, &n) < 0)
-		log_warning("Status: out of memory, anonymous regions left out of the footprint");
-	for (size_t i = 0; i < n; i++)
-		visit(anon[i], sf);
-	free(anon);
+	collect_kept(sf, true);
+	collect_kept(sf, false);
 }
 
 static struct region *todo_find(struct status_fp *sf, const struct sfp_todo *t)
 {
-	return t->anonymous ? holdtrack_find_kept(&sf->server->holdtrack, true, t->id) :
-			      registry_find_id(&sf->server->registry, t->id);
+	if (t->kind == SFP_LIVE)
+		return registry_find_id(&sf->server->registry, t->id);
+	return holdtrack_find_kept(&sf->server->holdtrack, t->kind == SFP_ANONYMOUS, t->id);
 }
 
 /* On the loop, when the worker cannot be used: what is left measured here. */

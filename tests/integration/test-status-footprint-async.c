@@ -26,7 +26,8 @@
 #define MID (9 * MIB)
 #define SMALL_WRITTEN (3 * 4096)
 #define ANON_WRITTEN (5 * 4096)
-#define TOTAL_ALLOCATED ((long long)N_BIG * BIG + 2 * MID + SMALL_WRITTEN + ANON_WRITTEN)
+/* And a large region deleted while held: still memory, so still in the totals. */
+#define TOTAL_ALLOCATED ((long long)N_BIG * BIG + 2 * MID + SMALL_WRITTEN + ANON_WRITTEN + BIG)
 
 static bool write_fd(int fd, uint64_t len)
 {
@@ -41,8 +42,8 @@ static bool write_fd(int fd, uint64_t len)
 	return true;
 }
 
-/* A named region of size with its first written bytes written (not preallocated). */
-static bool create_written(int conn, const char *name, uint64_t size, uint64_t written)
+/* A named region of size with its first written bytes written (not preallocated); its fd. */
+static int create_written_fd(int conn, const char *name, uint64_t size, uint64_t written)
 {
 	int fd = -1;
 	_cleanup_json_ json_object *r =
@@ -50,9 +51,16 @@ static bool create_written(int conn, const char *name, uint64_t size, uint64_t w
 			jparams("{\"name\":\"%s\",\"size\":%llu,\"access\":\"read_write\"}", name,
 				(unsigned long long)size),
 			&fd);
-	bool good = test_reply_error(r) == NULL && fd >= 0 && write_fd(fd, written);
+	if (test_reply_error(r) || fd < 0 || !write_fd(fd, written))
+		return safe_close(fd), -1;
+	return fd;
+}
+
+static bool create_written(int conn, const char *name, uint64_t size, uint64_t written)
+{
+	int fd = create_written_fd(conn, name, size, written);
 	safe_close(fd);
-	return good;
+	return fd >= 0;
 }
 
 /* An anonymous region, written; its fd (the client must hold it to keep it). */
@@ -101,12 +109,14 @@ static void check_totals(json_object *r, const char *what)
 {
 	is_success(r, "%s: Status with footprint", what);
 	is_int(jint(r, "parameters.footprint.allocated"), TOTAL_ALLOCATED,
-	       "  allocated: every written byte of %d large, 2 medium, 1 small, 1 anonymous region",
+	       "  allocated: every written byte of %d large, 2 medium, 1 small, 1 anonymous and "
+	       "1 large region deleted while held",
 	       N_BIG);
 	is_int(jint(r, "parameters.footprint.resident"), TOTAL_ALLOCATED,
 	       "  resident: the same (no swap)");
-	is_int(jint(r, "parameters.footprint.size"), (long long)N_BIG * BIG + 2 * MID + MIB + MIB,
-	       "  size: the regions' sizes, the anonymous one's too");
+	is_int(jint(r, "parameters.footprint.size"),
+	       (long long)N_BIG * BIG + 2 * MID + MIB + MIB + BIG,
+	       "  size: the regions' sizes, the anonymous and the deleted one's too");
 	is_int(jint(r, "parameters.regions"), N_BIG + 3, "  regions: the named ones");
 }
 
@@ -122,7 +132,7 @@ static void test_no_stall(const struct test_daemon *d, int a, int b, int baselin
 	ok(nothing_to_read(a), "a has no reply yet");
 	is_int(test_count_fds(d->pid), baseline + STATUS_FOOTPRINT_BATCH,
 	       "the job holds one batch of fds (%d), not one per region to measure (%d)",
-	       STATUS_FOOTPRINT_BATCH, N_BIG + 1);
+	       STATUS_FOOTPRINT_BATCH, N_BIG + 2);
 	is_int(daemon_memfd_fds(d->pid, "a-mid0"), 1, "a-mid0 was measured on the loop");
 	is_int(daemon_memfd_fds(d->pid, "a-mid1"), 2,
 	       "a-mid1 (a-mid0's 9 MiB and its own pass 16 MiB) is in the batch");
@@ -152,7 +162,7 @@ static void test_hangup(const struct test_daemon *d, int b)
 	hold_rearm();
 }
 
-static void setup_regions(int b, int *anon)
+static void setup_regions(int b, int *anon, int *gone)
 {
 	char name[32];
 	bool good = true;
@@ -167,13 +177,17 @@ static void setup_regions(int b, int *anon)
 	ok(create_written(b, "small", MIB, SMALL_WRITTEN), "create small");
 	*anon = create_anon(b);
 	ok(*anon >= 0, "create an anonymous region, written");
+	*gone = create_written_fd(b, "gone", BIG, BIG);
+	_cleanup_json_ json_object *del = call(b, IFACE "Delete", jname("gone"));
+	ok(*gone >= 0 && test_reply_error(del) == NULL,
+	   "create a large region, written, and delete it while holding its fd");
 }
 
 int main(void)
 {
 	struct test_daemon d;
 	bool hold = false;
-	int anon;
+	int anon, gone;
 
 	plan_no_plan();
 #ifdef SHMD_FAULT_INJECTION
@@ -183,7 +197,7 @@ int main(void)
 
 	itest_start(&d, NULL);
 	int a = itest_connect(&d), b = itest_connect(&d);
-	setup_regions(b, &anon);
+	setup_regions(b, &anon, &gone);
 	ok(sync_daemon(b), "settled");
 	int baseline = test_count_fds(d.pid);
 	if (hold) {
@@ -205,6 +219,7 @@ int main(void)
 	}
 	close(b);
 	safe_close(anon);
+	safe_close(gone);
 	hold_cleanup();
 	return done_testing();
 }
