@@ -87,7 +87,7 @@ const char *spillpol_refusal(struct server *s, struct region *r, bool automatic,
 	if (!holdtrack_none(r)) {
 		if (!r->holders_known)
 			return "its holders are not known yet (a recount is pending)";
-		return "held: a process has a file descriptor or a mapping of it";
+		return "a process holds it by a file descriptor or a mapping";
 	}
 	if (automatic) {
 		uint64_t last = MAX(MAX(r->last_open_usec, r->last_close_usec), r->created_usec);

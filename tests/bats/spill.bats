@@ -56,6 +56,16 @@ teardown() {
 	assert_failure 3
 }
 
+@test "spill: a held region is refused as busy (exit 1), then spills once let go" {
+	shmctl create h 64K
+	# exec holds the region at fd 3 while its command runs.
+	run shmctl exec h -- "$SHMCTL_BIN" spill h
+	assert_failure 1
+	assert_output --partial "cannot spill 'h': busy: a process holds it by a file descriptor or a mapping"
+	run shmctl spill h
+	assert_success
+}
+
 @test "status: the spill file and the spilled regions" {
 	shmctl create r 64K
 	printf 'x' | shmctl write r
