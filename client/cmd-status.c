@@ -40,7 +40,7 @@ static const struct {
 	{ SHMD_FOOTPRINT_DIRTY, "dirty", "Dirty:" },
 };
 
-/* The spill object (since 0.3): wire name, label, and whether it is a size. */
+/* The spill object (absent from a daemon without spilling): wire name, label, and whether it is a size. */
 static const struct {
 	const char *key, *label;
 	bool size;
@@ -208,7 +208,7 @@ static void status_print_spill(const struct shmctl *s, const struct shmd_status 
 	uint64_t v;
 
 	if (!shmd_status_get_spill(st, "enabled", &v))
-		return; /* a daemon before 0.3 */
+		return; /* a daemon without spilling */
 	printf("%-*s %s%s%s\n", LABEL_WIDTH, "Spill:", v ? "on" : "off", path ? ", " : "",
 	       path ? path : "");
 	for (size_t i = 0; i < ELEMENTSOF(spill_lines); i++) {

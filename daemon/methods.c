@@ -631,7 +631,7 @@ static int method_status(struct call *call)
 	json_object_object_add(f, "noexecSeal", json_object_new_boolean(s->noexec_seal));
 	json_object_object_add(f, "anonVmaName", json_object_new_boolean(s->anon_vma_name));
 	json_object_object_add(p, "features", f);
-	/* Since 0.2 (the polish issue): which process this is, for status and kill(1). */
+	/* Which process this is (the polish issue, 15), for status and kill(1). */
 	json_object_object_add(p, "pid", json_object_new_int64((int64_t)getpid()));
 	spillpol_status(s, p);
 	if (footprint)

@@ -173,7 +173,7 @@ static int parse_region(json_object *obj, struct shmd_region *r)
 	r->uid = uid;
 	r->gid = gid;
 	r->mode = (mode_t)mode;
-	/* Absent from a daemon before 0.3: false. */
+	/* Absent from a daemon without spilling: false. */
 	if (json_get_bool(obj, "nospill", &r->nospill) < 0)
 		r->nospill = false;
 	parse_holders(obj, r);

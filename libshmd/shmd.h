@@ -40,18 +40,17 @@
  *   io.shmd.Manager.ConfigError            -EINVAL
  *   io.shmd.Manager.MessageTooLarge        -EMSGSIZE
  *   io.shmd.Manager.TooManyFileDescriptors -ETOOMANYREFS
- *   io.shmd.Manager.RegionNotSpillable     -EPERM (since 0.3)
- *   io.shmd.Manager.RegionDamaged          -EBADMSG (since 0.3)
+ *   io.shmd.Manager.RegionNotSpillable     -EPERM
+ *   io.shmd.Manager.RegionDamaged          -EBADMSG
  *   io.shmd.Manager.SystemError            the daemon's errno, negated (-EIO if it
  *                                          is one of the one-meaning errnos below)
  *   org.varlink.service.MethodNotFound     -EOPNOTSUPP
  *   any other error                        -EPROTO
  * Local failures: -ECONNREFUSED (no daemon at the socket: no such path,
- * nothing listening, or no permission to connect; since 0.2, before which a
- * missing socket was -ENOENT), -ECONNRESET (daemon closed the connection),
+ * nothing listening, or no permission to connect), -ECONNRESET (daemon closed the connection),
  * -EMFILE (a received fd did not fit in the fd table: MSG_CTRUNC), -EPROTO
  * (malformed reply), -ENOMEM.
- * One meaning each (since 0.2): -ENOENT is only NoSuchRegion, -ECONNREFUSED
+ * One meaning each: -ENOENT is only NoSuchRegion, -ECONNREFUSED
  * only "no daemon", -ECONNRESET only "daemon went away", -EEXIST, -EACCES and
  * -EPERM only RegionExists, PermissionDenied and Sealed.
  */
@@ -144,7 +143,7 @@ unsigned shmd_region_get_seals(const struct shmd_region *region);
 /* Seals added by a holder, not through the daemon. */
 unsigned shmd_region_get_foreign_seals(const struct shmd_region *region);
 bool shmd_region_is_fixed(const struct shmd_region *region);
-/* Created nospill: never spilled (false from a daemon before 0.3). Since 0.3. */
+/* Created nospill: never spilled (false from a daemon without spilling). LIBSHMD_2. */
 bool shmd_region_is_nospill(const struct shmd_region *region);
 /* "resident" (later: "spilled", ...). */
 const char *shmd_region_get_state(const struct shmd_region *region);
@@ -164,16 +163,16 @@ enum {
 	/* Seal grow and shrink at creation: the size can never change. */
 	SHMD_CREATE_FIXED = 1 << 1,
 	/* Allocate the memory at creation (fallocate): no holder faults on a missing page,
-	 * and ENOSPC/ENOMEM come now rather than as SIGBUS later. Since 0.2. */
+	 * and ENOSPC/ENOMEM come now rather than as SIGBUS later. LIBSHMD_2. */
 	SHMD_CREATE_PREALLOC = 1 << 2,
-	/* Never spill the region to shmd's spill file (shmd(8), SPILL). Since 0.3. */
+	/* Never spill the region to shmd's spill file (shmd(8), SPILL). LIBSHMD_2. */
 	SHMD_CREATE_NOSPILL = 1 << 3,
 };
 
 /*
  * Create a region of size bytes with permission bits mode (0 means 0600).
  * Every region also carries F_SEAL_EXEC where the kernel has MFD_NOEXEC_SEAL
- * (6.3+), unasked. shmd_create_with() (since 0.2) names its options.
+ * (6.3+), unasked. shmd_create_with() (LIBSHMD_2) names its options.
  * seals: SHMD_SEAL_* bits to apply at creation (0 for none).
  * ret_fd: if not NULL, receives a read-write fd of the region.
  * ret_region: if not NULL, receives its metadata (unref it).
@@ -272,12 +271,12 @@ bool shmd_status_get_limit(const struct shmd_status *status, const char *name, u
 bool shmd_status_has_feature(const struct shmd_status *status, const char *name);
 
 /*
- * The daemon's process ID, or 0 when the daemon is older than 0.2 and did not
- * say. Since 0.2.
+ * The daemon's process ID, or 0 when the daemon did not say (one from before
+ * the field). LIBSHMD_2.
  */
 pid_t shmd_status_get_pid(const struct shmd_status *status);
 
-/* ------------------------------------------------------------------ since 0.2 */
+/* ------------------------------------------------------------------ LIBSHMD_2 */
 
 /*
  * Options of a Create, with a setter per option: clearer than shmd_create()'s
@@ -291,7 +290,7 @@ pid_t shmd_status_get_pid(const struct shmd_status *status);
  *   fixed         false (true: seal grow and shrink at creation)
  *   open_existing false (true: an existing region is opened, its size, mode
  *                 and seals kept, and *ret_created is false)
- * Since 0.2.
+ * LIBSHMD_2.
  */
 struct shmd_create_opts;
 /* NULL only on OOM. */
@@ -311,24 +310,24 @@ int shmd_create_opts_set_open_existing(struct shmd_create_opts *opts, bool open_
  * ret_region, if not NULL, receives the region after it (unref it). 0 or -errno: -EBUSY
  * (a process holds it), -EPERM (not spillable: nospill, write-sealed, spilling off),
  * -EBADMSG (a restore found a bad checksum: the region is damaged), -ENOSPC (the spill file
- * is full: the region stays in memory). Since 0.3.
+ * is full: the region stays in memory). LIBSHMD_2.
  */
 int shmd_spill(struct shmd_ctx *ctx, const char *name, struct shmd_region **ret_region);
 /*
  * A number of the Status's spill object by its wire name (shmd-varlink(7), SpillStatus:
  * "fileSize", "used", "free", "spilledRegions", "spilledBytes", "errors",
  * "unwatchedRegions", ...; "enabled" is 1 or 0): true and *ret when the daemon sent it.
- * _string: "path", "lastError", "pressureTrigger", or NULL. Since 0.3.
+ * _string: "path", "lastError", "pressureTrigger", or NULL. LIBSHMD_2.
  */
 bool shmd_status_get_spill(const struct shmd_status *status, const char *name, uint64_t *ret);
 const char *shmd_status_get_spill_string(const struct shmd_status *status, const char *name);
 int shmd_restore(struct shmd_ctx *ctx, const char *name, struct shmd_region **ret_region);
-/* true: the region is never spilled (SHMD_CREATE_NOSPILL). 0, or -EINVAL. Since 0.3. */
+/* true: the region is never spilled (SHMD_CREATE_NOSPILL). 0, or -EINVAL. LIBSHMD_2. */
 int shmd_create_opts_set_nospill(struct shmd_create_opts *opts, bool nospill);
 /*
  * Create a region of size bytes with opts (NULL: the defaults); the options
  * object is only read, and may be reused or freed at once. ret_fd,
- * ret_region and ret_created are as for shmd_create(). 0 or -errno. Since 0.2.
+ * ret_region and ret_created are as for shmd_create(). 0 or -errno. LIBSHMD_2.
  */
 int shmd_create_with(struct shmd_ctx *ctx, const char *name, uint64_t size,
 		     const struct shmd_create_opts *opts, int *ret_fd,
@@ -340,34 +339,34 @@ int shmd_create_with(struct shmd_ctx *ctx, const char *name, uint64_t size,
  * (an empty range gives NULL and 0). Unmap with shmd_region_unmap().
  * Errors: -EINVAL (offset not a multiple of the page size, or a NULL
  * argument), -ERANGE (the range passes the end of the region), as
- * shmd_open() and mmap(2) otherwise. Since 0.2.
+ * shmd_open() and mmap(2) otherwise. LIBSHMD_2.
  */
 int shmd_region_map_range(struct shmd_ctx *ctx, const char *name, int oflags, uint64_t offset,
 			  size_t length, void **ret_addr, size_t *ret_size);
-/* ------------------------------------------------------------------ holders (since 0.2) */
+/* ------------------------------------------------------------------ holders (LIBSHMD_2) */
 
 /*
  * Open file descriptions of the region held outside the daemon (fds in any process, fds in
  * flight, mappings), as the daemon counted them when it made the snapshot; -1 when it does
- * not know (the region counts as held). Since 0.2.
+ * not know (the region counts as held). LIBSHMD_2.
  */
 int64_t shmd_region_get_holder_count(const struct shmd_region *region);
-/* When a holder last opened / let go of a description (CLOCK_REALTIME usec; 0: never). Since 0.2. */
+/* When a holder last opened / let go of a description (CLOCK_REALTIME usec; 0: never). LIBSHMD_2. */
 uint64_t shmd_region_get_last_open_usec(const struct shmd_region *region);
 uint64_t shmd_region_get_last_close_usec(const struct shmd_region *region);
-/* When the region was last spilled / restored (CLOCK_REALTIME usec; 0: never). Since 0.2. */
+/* When the region was last spilled / restored (CLOCK_REALTIME usec; 0: never). LIBSHMD_2. */
 uint64_t shmd_region_get_last_spill_usec(const struct shmd_region *region);
 uint64_t shmd_region_get_last_restore_usec(const struct shmd_region *region);
-/* A region deleted while held (from shmd_list_flags(SHMD_LIST_DELETED)). Since 0.2. */
+/* A region deleted while held (from shmd_list_flags(SHMD_LIST_DELETED)). LIBSHMD_2. */
 bool shmd_region_is_deleted(const struct shmd_region *region);
 /*
  * An anonymous region (a memfd_create() made through shmd, see libshmd-preload(8)); its
- * name is the memfd's own. From shmd_list_flags(SHMD_LIST_ANONYMOUS). Since 0.2.
+ * name is the memfd's own. From shmd_list_flags(SHMD_LIST_ANONYMOUS). LIBSHMD_2.
  */
 bool shmd_region_is_anonymous(const struct shmd_region *region);
 /*
  * A top-level integer member of the Status reply by its wire name ("deletedRegions",
- * "deletedSize", "unwatchedRegions", "holderOverflows", ...); 0 and false if absent. Since 0.2.
+ * "deletedSize", "unwatchedRegions", "holderOverflows", ...); 0 and false if absent. LIBSHMD_2.
  */
 bool shmd_status_get_counter(const struct shmd_status *status, const char *name, uint64_t *ret);
 
@@ -390,7 +389,7 @@ enum shmd_quota_scope {
  * Usage and limits (see shmd.conf(5)): the global entry, then every user, group and unit
  * that is charged something or that the configuration names. Each region is charged its
  * size and one region to its owner uid, owner gid and its creator's unit.
- * 0 or -errno; *ret is freed with shmd_quotas_unref(). Since 0.2.
+ * 0 or -errno; *ret is freed with shmd_quotas_unref(). LIBSHMD_2.
  */
 struct shmd_quotas;
 int shmd_quotas(struct shmd_ctx *ctx, struct shmd_quotas **ret);
@@ -411,10 +410,10 @@ uint64_t shmd_quotas_get_regions_max(const struct shmd_quotas *quotas, size_t i)
 /*
  * Make the daemon read its configuration files again (administrators only). 0, -EACCES,
  * or -EINVAL when a file is bad (nothing changed; the error message says FILE:LINE: why).
- * Since 0.2.
+ * LIBSHMD_2.
  */
 int shmd_reload(struct shmd_ctx *ctx);
-/* ------------------------------------------------------------------ named ranges, footprint, holders (0.2) */
+/* ------------------------------------------------------------------ named ranges, footprint, holders (LIBSHMD_2) */
 
 /* The figures of a footprint, in bytes (see shmd-varlink(7), type Footprint). */
 enum shmd_footprint_field {
@@ -432,28 +431,28 @@ enum shmd_footprint_field {
  * Name [offset, offset+length) of a region label (page-aligned; 1-80 bytes of printable
  * ASCII without [ ] \ $ `): the newest label wins on overlaps, equal neighbours merge.
  * 0 or -errno: -EINVAL (alignment, label), -ERANGE (outside the region), -EACCES (no
- * write permission), -ENOENT (no region), -EUSERS (1024 ranges). Since 0.2.
+ * write permission), -ENOENT (no region), -EUSERS (1024 ranges). LIBSHMD_2.
  */
 int shmd_label(struct shmd_ctx *ctx, const char *name, uint64_t offset, uint64_t length,
 	       const char *label);
-/* Remove the labels of [offset, offset+length). Errors as shmd_label(). Since 0.2. */
+/* Remove the labels of [offset, offset+length). Errors as shmd_label(). LIBSHMD_2. */
 int shmd_unlabel(struct shmd_ctx *ctx, const char *name, uint64_t offset, uint64_t length);
-/* Remove every range labelled label (-ENOENT also when none has it). Since 0.2. */
+/* Remove every range labelled label (-ENOENT also when none has it). LIBSHMD_2. */
 int shmd_unlabel_label(struct shmd_ctx *ctx, const char *name, const char *label);
-/* Rename every range labelled label to new_label (-ENOENT when none has it). Since 0.2. */
+/* Rename every range labelled label to new_label (-ENOENT when none has it). LIBSHMD_2. */
 int shmd_rename_label(struct shmd_ctx *ctx, const char *name, const char *label,
 		      const char *new_label);
 
 /* The named ranges a region object carries (Stat, List, Open...), in offset order. */
 size_t shmd_region_get_n_ranges(const struct shmd_region *region);
-/* The i-th: 0, or -ERANGE past the end. label is valid while region is. Since 0.2. */
+/* The i-th: 0, or -ERANGE past the end. label is valid while region is. LIBSHMD_2. */
 int shmd_region_get_range(const struct shmd_region *region, size_t i, uint64_t *ret_offset,
 			  uint64_t *ret_length, const char **ret_label);
 /* A footprint figure of a region from shmd_stat_footprint() or shmd_list_flags(
- * SHMD_LIST_FOOTPRINT); -ENODATA when it carries none. Since 0.2. */
+ * SHMD_LIST_FOOTPRINT); -ENODATA when it carries none. LIBSHMD_2. */
 int64_t shmd_region_get_footprint(const struct shmd_region *region,
 				  enum shmd_footprint_field field);
-/* shmd_stat() with the region's footprint. Since 0.2. */
+/* shmd_stat() with the region's footprint. LIBSHMD_2. */
 int shmd_stat_footprint(struct shmd_ctx *ctx, const char *name, struct shmd_region **ret);
 enum {
 	/* Each listed region carries its footprint (a few syscalls per region in the daemon). */
@@ -461,21 +460,21 @@ enum {
 	/*
 	 * List the regions deleted while still held instead: they stay in memory (and
 	 * charged to their owner) until their last holder goes, and their names may be in
-	 * use again. Since 0.2.
+	 * use again. LIBSHMD_2.
 	 */
 	SHMD_LIST_DELETED = 1 << 1,
 	/*
 	 * List the anonymous regions instead (memfd_create() through shmd: libshmd-preload(8)),
-	 * in id order, prefix matching their memfd names; not with SHMD_LIST_DELETED. Since 0.2.
+	 * in id order, prefix matching their memfd names; not with SHMD_LIST_DELETED. LIBSHMD_2.
 	 */
 	SHMD_LIST_ANONYMOUS = 1 << 2,
 };
-/* shmd_list() with flags. Since 0.2. */
+/* shmd_list() with flags. LIBSHMD_2. */
 int shmd_list_flags(struct shmd_ctx *ctx, const char *prefix, unsigned flags,
 		    struct shmd_list **ret);
-/* shmd_status() with the footprint of all regions together. Since 0.2. */
+/* shmd_status() with the footprint of all regions together. LIBSHMD_2. */
 int shmd_status_footprint(struct shmd_ctx *ctx, struct shmd_status **ret);
-/* A figure of that total; -ENODATA when the status was not asked with footprint. Since 0.2. */
+/* A figure of that total; -ENODATA when the status was not asked with footprint. LIBSHMD_2. */
 int64_t shmd_status_get_footprint(const struct shmd_status *status,
 				  enum shmd_footprint_field field);
 
@@ -492,17 +491,17 @@ enum {
 int shmd_ranges(struct shmd_ctx *ctx, const char *name, unsigned flags, struct shmd_ranges **ret);
 struct shmd_ranges *shmd_ranges_unref(struct shmd_ranges *ranges);
 size_t shmd_ranges_count(const struct shmd_ranges *ranges);
-/* Part i; *ret_label is NULL for an unnamed gap. 0 or -ERANGE. Since 0.2. */
+/* Part i; *ret_label is NULL for an unnamed gap. 0 or -ERANGE. LIBSHMD_2. */
 int shmd_ranges_get(const struct shmd_ranges *ranges, size_t i, uint64_t *ret_offset,
 		    uint64_t *ret_length, const char **ret_label);
-/* A figure of part i (or SHMD_RANGES_TOTAL), -ENODATA without footprint. Since 0.2. */
+/* A figure of part i (or SHMD_RANGES_TOTAL), -ENODATA without footprint. LIBSHMD_2. */
 int64_t shmd_ranges_get_footprint(const struct shmd_ranges *ranges, size_t i,
 				  enum shmd_footprint_field field);
 
 /*
  * The processes holding a region (an fd or a mapping), from a /proc scan by the daemon:
  * only the owner and administrators may ask (-EACCES otherwise), and the daemon sees only
- * the processes it may ptrace-read (see shmd(8)). Since 0.2.
+ * the processes it may ptrace-read (see shmd(8)). LIBSHMD_2.
  */
 struct shmd_holders;
 enum shmd_holder_field {
@@ -524,10 +523,10 @@ enum shmd_holders_scan_field {
 int shmd_holders(struct shmd_ctx *ctx, const char *name, struct shmd_holders **ret);
 struct shmd_holders *shmd_holders_unref(struct shmd_holders *holders);
 size_t shmd_holders_count(const struct shmd_holders *holders);
-/* A number of holder i: >= 0, or -ERANGE / -EINVAL. Since 0.2. */
+/* A number of holder i: >= 0, or -ERANGE / -EINVAL. LIBSHMD_2. */
 int64_t shmd_holders_get(const struct shmd_holders *holders, size_t i,
 			 enum shmd_holder_field field);
-/* Its command (/proc/PID/comm) or systemd unit (NULL if none). Since 0.2. */
+/* Its command (/proc/PID/comm) or systemd unit (NULL if none). LIBSHMD_2. */
 const char *shmd_holders_get_command(const struct shmd_holders *holders, size_t i);
 const char *shmd_holders_get_unit(const struct shmd_holders *holders, size_t i);
 int64_t shmd_holders_get_scan(const struct shmd_holders *holders,

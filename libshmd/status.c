@@ -11,12 +11,12 @@ struct shmd_status {
 	uint64_t total_size;
 	uint64_t connections;
 	uint64_t started_usec;
-	uint64_t pid;		/* 0: a daemon before 0.2 did not say */
+	uint64_t pid;		/* 0: the daemon did not say */
 	json_object *limits;	/* kept as sent: new limits need no new struct field */
 	json_object *features;	/* likewise */
 	json_object *footprint; /* when asked for, else NULL */
 	json_object *params;	/* the whole reply, for shmd_status_get_counter() */
-	json_object *spill;	/* since 0.3, else NULL */
+	json_object *spill;	/* a daemon without spilling: NULL */
 };
 
 _export_ struct shmd_status *shmd_status_unref(struct shmd_status *status)
