@@ -200,6 +200,24 @@ static const char *const limit_labels[] = {
 };
 static const char *const feature_labels[] = { "Noexec seal:", "Anon VMA names:" };
 
+/* The PSI trigger as configured ("some 150000 2000000"), and what it means in words. */
+static void print_trigger(const char *trigger)
+{
+	unsigned long long stall, window;
+	char kind[8];
+
+	if (!trigger) {
+		printf("%-*s off\n", LABEL_WIDTH, "Pressure trigger:");
+		return;
+	}
+	if (sscanf(trigger, "%7s %llu %llu", kind, &stall, &window) == 3 && window > 0)
+		printf("%-*s %s (%s: %g ms of stall in any %g s)\n", LABEL_WIDTH,
+		       "Pressure trigger:", trigger, kind, (double)stall / 1e3,
+		       (double)window / 1e6);
+	else
+		printf("%-*s %s\n", LABEL_WIDTH, "Pressure trigger:", trigger);
+}
+
 static void status_print_spill(const struct shmctl *s, const struct shmd_status *st)
 {
 	const char *path = shmd_status_get_spill_string(st, "path");
@@ -220,7 +238,7 @@ static void status_print_spill(const struct shmctl *s, const struct shmd_status 
 			printf("%-*s %llu\n", LABEL_WIDTH, spill_lines[i].label,
 			       (unsigned long long)v);
 	}
-	printf("%-*s %s\n", LABEL_WIDTH, "Pressure trigger:", trigger ? trigger : "off");
+	print_trigger(trigger);
 	if (err)
 		printf("%-*s %s\n", LABEL_WIDTH, "Last spill error:", err);
 }

@@ -77,3 +77,17 @@ teardown() {
 	run shmctl status --json
 	assert_output --partial '"spilledRegions": 1'
 }
+
+@test "status: the pressure trigger, as configured and in words" {
+	run shmctl status
+	assert_line --regexp '^Pressure trigger: +off$'
+	[[ -e /proc/pressure/memory ]] || skip "the kernel has no PSI (/proc/pressure/memory)"
+	shmd_stop
+	printf '[Spill]\nEnable=yes\nPath=%s/spill2\nPressureTrigger=full 100000 4000000\n' \
+		"$SPILL_CONF_DIR" >"$SPILL_CONF_DIR/trigger.conf"
+	shmd_start --config "$SPILL_CONF_DIR/trigger.conf"
+	run shmctl status
+	assert_line --regexp '^Pressure trigger: +full 100000 4000000 \(full: 100 ms of stall in any 4 s\)$'
+	run shmctl status --json
+	assert_output --partial '"pressureTrigger": "full 100000 4000000"'
+}
