@@ -167,7 +167,8 @@ void spillpol_status(struct server *s, json_object *p)
 		json_object_object_add(o, "lastError", json_object_new_string(buf));
 	}
 	add_int(o, "unwatchedRegions", s->holdtrack.n_unwatched);
-	add_int(o, "regionMemory", sp->usage);
+	if (sp->last_eval_usec) /* the policy has looked: with no HighWater=, at pressure only */
+		add_int(o, "regionMemory", sp->usage);
 	add_int(o, "automaticSpills", sp->auto_spills);
 	add_int(o, "pressureEvents", sp->pressure_events);
 	if (psi_armed(&sp->psi))

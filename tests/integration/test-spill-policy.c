@@ -176,8 +176,14 @@ static void test_water_marks(int conn)
 		close(fd);
 	sync_daemon(conn);
 
+	_cleanup_json_ json_object *s0 = call(conn, IFACE "Status", NULL);
+	ok(jget(s0, "parameters.spill") && !jget(s0, "parameters.spill.regionMemory"),
+	   "Status: no regionMemory before the policy's first evaluation");
 	_cleanup_json_ json_object *e0 = call(conn, IFACE "SpillEvaluate", NULL);
 	is_int(jint(e0, "parameters.started"), 0, "without HighWater=, nothing is spilled");
+	_cleanup_json_ json_object *s1 = call(conn, IFACE "Status", NULL);
+	is_int(jint(s1, "parameters.spill.regionMemory"), 6 * MiB,
+	       "Status: regionMemory once evaluated (6 MiB)");
 
 	/* 6 MiB of region memory; over 5M, down to 3M: the two least recently used go. */
 	write_conf("HighWater=5M\nLowWater=3M\n");
