@@ -379,7 +379,10 @@ static int handler(void *user, const char *section, const char *key, const char 
 		return subject_key(p, CONF_UNIT, arg, key, value);
 	if ((arg = section_arg(section, "Prefix")))
 		return prefix_key(p, arg, key, value);
-	return fail(p, "unknown section [%s]", section);
+	return fail(p,
+		    "unknown section [%s] (known: Daemon, Spill, Global, AnyUser, AnyUnit, "
+		    "User NAME, Group NAME, Unit NAME, Prefix PREFIX)",
+		    section);
 }
 
 /* inih's line reader, counting lines so that handler() knows where it is. */

@@ -180,7 +180,7 @@ static void test_errors(void)
 	refuses("MemoryMax=1G\n", 1, "outside a section");
 	refuses("[Global]\nMemoryMax=1G\n[Global\n", 3, "syntax error");
 	refuses("[Global]\nno equals sign here\n", 2, "syntax error");
-	refuses("\n[Bogus]\nMemoryMax=1\n", 3, "unknown section [Bogus]");
+	refuses("\n[Bogus]\nMemoryMax=1\n", 3, "unknown section [Bogus] (known: Daemon, Spill,");
 	refuses("[Global]\nMemoryMin=1\n", 2, "unknown key 'MemoryMin'");
 	refuses("[Global]\nMemoryMax=1Q\n", 2, "expected a size");
 	refuses("[Global]\nMemoryMax=\n", 2, "expected a size");
