@@ -32,11 +32,14 @@ static int quota_exceeded(struct call *call, const char *name, const struct quot
 	const char *op = strrchr(call->method->name, '.') + 1;
 	const char *kind = q->regions ? "regions" : "bytes";
 
-	log_notice("quota: %s of '%s' by uid %u pid %d refused: %s %s %s: %llu used + %llu "
+	/* "global bytes", "user nobody regions": the global quota has no subject to name. */
+	bool global = q->scope == CONF_GLOBAL;
+	log_notice("quota: %s of '%s' by uid %u pid %d refused: %s%s%s %s: %llu used + %llu "
 		   "requested > %llu",
 		   op, escaped ? escaped : "?", call->caller.uid, call->caller.pid,
-		   conf_scope_to_string(q->scope), q->subject, kind, (unsigned long long)q->used,
-		   (unsigned long long)q->requested, (unsigned long long)q->limit);
+		   conf_scope_to_string(q->scope), global ? "" : " ", global ? "" : q->subject,
+		   kind, (unsigned long long)q->used, (unsigned long long)q->requested,
+		   (unsigned long long)q->limit);
 	json_object_object_add(p, "scope", json_object_new_string(conf_scope_to_string(q->scope)));
 	json_object_object_add(p, "kind", json_object_new_string(kind));
 	json_object_object_add(p, "subject", json_object_new_string(q->subject));
