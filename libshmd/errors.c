@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Daemon errors: their errno (the table in shmd.h) and a one-line message built from their parameters. */
 
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "libshmd-private.h"
@@ -161,6 +165,31 @@ static char *format_region_error(const char *what, json_object *params)
 		       s;
 }
 
+/* The name of the user or group whose id subject is (decimal), for a message. */
+static bool id_name(const char *scope, const char *subject, char *buf, size_t size)
+{
+	char *end, pwbuf[1024];
+	unsigned long id;
+
+	errno = 0;
+	id = strtoul(subject, &end, 10);
+	if (errno || end == subject || *end || id > UINT32_MAX - 1)
+		return false;
+	if (strcmp(scope, "user") == 0) {
+		struct passwd pw, *found = NULL;
+		if (getpwuid_r((uid_t)id, &pw, pwbuf, sizeof(pwbuf), &found) != 0 || !found)
+			return false;
+		return snprintf(buf, size, "%s", found->pw_name) < (int)size;
+	}
+	if (strcmp(scope, "group") == 0) {
+		struct group gr, *found = NULL;
+		if (getgrgid_r((gid_t)id, &gr, pwbuf, sizeof(pwbuf), &found) != 0 || !found)
+			return false;
+		return snprintf(buf, size, "%s", found->gr_name) < (int)size;
+	}
+	return false;
+}
+
 /* "quota exceeded for unit qemu@vm1.service: 7.5G used + 1.0G requested > 8.0G" */
 static char *format_quota_error(json_object *params)
 {
@@ -169,11 +198,15 @@ static char *format_quota_error(json_object *params)
 	char used[32], req[32], limit[32], who[300];
 	char *s = NULL;
 
+	const char *subject = str_or(params, "subject", "?");
+	char name[256];
+
 	if (strcmp(scope, "global") == 0)
 		snprintf(who, sizeof(who), "global quota exceeded");
+	else if (id_name(scope, subject, name, sizeof(name)))
+		snprintf(who, sizeof(who), "quota exceeded for %s %s (%s)", scope, name, subject);
 	else
-		snprintf(who, sizeof(who), "quota exceeded for %s %s", scope,
-			 str_or(params, "subject", "?"));
+		snprintf(who, sizeof(who), "quota exceeded for %s %s", scope, subject);
 	if (regions)
 		return asprintf(&s, "%s: %s regions used + %s requested > %s", who,
 				u64_string(params, "used", used, sizeof(used)),

@@ -60,19 +60,19 @@ teardown() {
 	shmctl create q/a 768K
 	run shmctl create vm1/ram 512K
 	assert_failure 8
-	assert_output "shmctl: cannot create 'vm1/ram': quota exceeded for user $ME: 768.0K used + 512.0K requested > 1.0M"
+	assert_output "shmctl: cannot create 'vm1/ram': quota exceeded for user $ME_NAME ($ME): 768.0K used + 512.0K requested > 1.0M"
 	run shmctl create big 100M
 	assert_failure 8
-	assert_output "shmctl: cannot create 'big': quota exceeded for user $ME: 768.0K used + 100.0M requested > 1.0M"
+	assert_output "shmctl: cannot create 'big': quota exceeded for user $ME_NAME ($ME): 768.0K used + 100.0M requested > 1.0M"
 	shmctl create q/b 1K
 	shmctl create q/c 1K
 	shmctl create q/d 1K
 	run shmctl create q/e 1K
 	assert_failure 8
-	assert_output "shmctl: cannot create 'q/e': quota exceeded for user $ME: 4 regions used + 1 requested > 4"
+	assert_output "shmctl: cannot create 'q/e': quota exceeded for user $ME_NAME ($ME): 4 regions used + 1 requested > 4"
 	run shmctl resize q/a 2M
 	assert_failure 8
-	assert_output --partial "cannot resize 'q/a': quota exceeded for user $ME"
+	assert_output --partial "cannot resize 'q/a': quota exceeded for user $ME_NAME ($ME)"
 }
 
 @test "the global quota: the same line, exit status 8" {
