@@ -215,7 +215,7 @@ static int compare_fd(const void *a, const void *b)
 /*
  * In the child: e[0..n-1], sorted ascending by fd and all >= 3, moved down to 3..3+n-1.
  * That never clobbers one not yet moved: e[j].fd >= 3+j > 3+i for every j > i. Every
- * other fd is closed but keep, which must be above 3+n.
+ * other fd is closed but keep (-1: none), which must be above 3+n.
  */
 static int arrange_fds(struct handover *e, size_t n, int keep)
 {
@@ -228,6 +228,10 @@ static int arrange_fds(struct handover *e, size_t n, int keep)
 			e[i].fd = target;
 		} else if (fcntl(target, F_SETFD, 0) < 0)
 			return -errno;
+	}
+	if (keep < 0) {
+		close_range(3 + (unsigned)n, ~0u, 0);
+		return 0;
 	}
 	close_range(3 + (unsigned)n, (unsigned)keep - 1, 0);
 	close_range((unsigned)keep + 1, ~0u, 0);
@@ -270,10 +274,11 @@ _Noreturn static void exec_worker(struct supervisor *sv, struct handover *e, siz
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	/* Above the run 3..3+n (n and the channel): F_DUPFD takes no fd that is open. */
+	/*
+	 * Above the run 3..3+n (n and the channel): F_DUPFD takes no fd that is open. With no
+	 * room there (the fd limit), exec by path below, as before valgrind needed the fd.
+	 */
 	int exe = fcntl(sv->exe, F_DUPFD_CLOEXEC, 3 + (int)n + 2);
-	if (exe < 0)
-		_exit(126);
 	e[n++] = (struct handover){ sv->worker_channel, NULL };
 	qsort(e, n, sizeof(*e), compare_fd);
 	if (arrange_fds(e, n, exe) < 0)
@@ -293,7 +298,10 @@ _Noreturn static void exec_worker(struct supervisor *sv, struct handover *e, siz
 	setenv("LISTEN_PID", buf, 1);
 	snprintf(buf, sizeof(buf), "%zu", 3 + n);
 	setenv("SHMD_SUPERVISOR_FD", buf, 1);
-	fexecve(exe, sv->argv, environ);
+	if (exe >= 0)
+		fexecve(exe, sv->argv, environ);
+	else
+		execv("/proc/self/exe", sv->argv);
 	fprintf(stderr, "shmd: supervisor: cannot exec the worker: %m\n");
 	_exit(127);
 }
