@@ -19,10 +19,17 @@
 #include "bare.h"
 #include "macro.h"
 
+/* A region the server keeps: BARE_CREATE_KEEP's own description, BARE_CREATE_HOLD's watch. */
+struct kept {
+	int fd;
+	int wd; /* 0: not watched */
+};
+
 struct conn {
 	int fd;
-	int kept; /* BARE_CREATE_KEEP's own description, until Delete */
-	int wd;	  /* BARE_CREATE_HOLD's inotify watch of it */
+	/* What Create keeps until a Delete takes the latest back, as shmd's registry does. */
+	struct kept *kept;
+	size_t n_kept, cap_kept;
 	size_t len;
 	char buf[BARE_MAX_REQUEST * 2];
 };
@@ -82,6 +89,35 @@ static int reply(int fd, int err, int pass_fd)
 	return sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ? negative_errno() : 0;
 }
 
+/* Keep fd (and its watch) until a Delete; out of memory, let it go at once. */
+static void keep(struct conn *c, int fd, int wd)
+{
+	if (c->n_kept == c->cap_kept) {
+		size_t cap = c->cap_kept ? c->cap_kept * 2 : 16;
+		struct kept *k = reallocarray(c->kept, cap, sizeof(*k));
+		if (!k) {
+			if (wd > 0)
+				(void)inotify_rm_watch(inotify_fd, wd);
+			safe_close(fd);
+			return;
+		}
+		c->kept = k;
+		c->cap_kept = cap;
+	}
+	c->kept[c->n_kept++] = (struct kept){ fd, wd };
+}
+
+static void drop_all(struct conn *c)
+{
+	while (c->n_kept > 0) {
+		struct kept *k = &c->kept[--c->n_kept];
+		if (k->wd > 0)
+			(void)inotify_rm_watch(inotify_fd, k->wd);
+		safe_close(k->fd);
+	}
+	free(c->kept);
+}
+
 /* memfd_create + ftruncate + fchmod + reply; then a description of our own, kept. */
 static int create_keep(struct conn *c, unsigned long long size)
 {
@@ -92,8 +128,7 @@ static int create_keep(struct conn *c, unsigned long long size)
 		return reply(c->fd, errno, -1);
 	int r = reply(c->fd, 0, out);
 	snprintf(name, sizeof(name), "%d", out);
-	safe_close(c->kept);
-	c->kept = openat(proc_fd_dir, name, O_RDWR | O_CLOEXEC);
+	keep(c, openat(proc_fd_dir, name, O_RDWR | O_CLOEXEC), 0);
 	return r;
 }
 
@@ -123,9 +158,7 @@ static int create_hold(struct conn *c, unsigned long long size)
 	read_events(); /* the creator's IN_OPEN */
 	int r = reply(c->fd, 0, out);
 	out = safe_close(out);
-	safe_close(c->kept);
-	c->kept = TAKE_FD(own);
-	c->wd = wd;
+	keep(c, TAKE_FD(own), wd);
 	audit("Create", c->fd);
 	return r;
 }
@@ -178,19 +211,24 @@ static int prepare_many(int conn_fd, unsigned long long n)
 	return reply(conn_fd, 0, -1);
 }
 
-/* Delete: reply, the queued events, unwatch and close our own, audit (shmd's order). */
+/*
+ * Delete (of the latest kept): reply, the queued events, unwatch and close our own, audit
+ * (shmd's order).
+ */
 static int delete (struct conn *c)
 {
 	int r = reply(c->fd, 0, -1);
 
-	if (c->wd <= 0) {
-		c->kept = safe_close(c->kept);
+	if (c->n_kept == 0)
+		return r;
+	struct kept k = c->kept[--c->n_kept];
+	if (k.wd <= 0) {
+		safe_close(k.fd);
 		return r;
 	}
 	read_events();
-	(void)inotify_rm_watch(inotify_fd, c->wd);
-	c->wd = 0;
-	c->kept = safe_close(c->kept);
+	(void)inotify_rm_watch(inotify_fd, k.wd);
+	safe_close(k.fd);
 	audit("Delete", c->fd);
 	return r;
 }
@@ -295,7 +333,6 @@ static void accept_one(int ep, int lfd)
 		return;
 	}
 	c->fd = fd;
-	c->kept = -1;
 	ev.data.ptr = c;
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		close(fd);
@@ -332,9 +369,7 @@ static int serve(int lfd)
 			}
 			if (conn_read(c) < 0) {
 				close(c->fd); /* also removes it from the epoll set */
-				if (c->wd > 0)
-					(void)inotify_rm_watch(inotify_fd, c->wd);
-				safe_close(c->kept);
+				drop_all(c);
 				free(c);
 			}
 		}

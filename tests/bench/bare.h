@@ -46,7 +46,7 @@ enum bare_op {
 	 * close(); the client's close's event wakes the loop, which reads it.
 	 */
 	BARE_CREATE_HOLD = 'H',
-	BARE_DELETE = 'D', /* a round trip; closes what BARE_CREATE_KEEP/HOLD kept, if anything */
+	BARE_DELETE = 'D', /* a round trip; closes the latest BARE_CREATE_KEEP/HOLD kept, if any */
 };
 
 #define BARE_MAX_REQUEST 512
