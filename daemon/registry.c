@@ -47,9 +47,14 @@ void registry_done(struct registry *reg)
 	registry_init(reg);
 }
 
+static struct region *find_hashed(const struct registry *reg, const char *name, uint64_t hash)
+{
+	return hashindex_find(&reg->names, hash, match_name, name);
+}
+
 struct region *registry_find(const struct registry *reg, const char *name)
 {
-	return hashindex_find(&reg->names, hashindex_hash_string(name), match_name, name);
+	return find_hashed(reg, name, hashindex_hash_string(name));
 }
 
 struct region *registry_find_id(const struct registry *reg, uint64_t id)
@@ -61,18 +66,20 @@ struct region *registry_find_id(const struct registry *reg, uint64_t id)
 
 int registry_add(struct registry *reg, struct region *r)
 {
-	if (registry_find(reg, r->name))
+	uint64_t hash = hashindex_hash_string(r->name);
+
+	if (find_hashed(reg, r->name, hash))
 		return -EEXIST;
 	r->id = reg->next_id;
-	if (hashindex_add(&reg->names, r, hashindex_hash_string(r->name)) < 0)
+	if (hashindex_add(&reg->names, r, hash) < 0)
 		return -ENOMEM;
 	if (!tsearch(r, &reg->by_name, compare_name)) {
-		hashindex_remove(&reg->names, r, hashindex_hash_string(r->name));
+		hashindex_remove(&reg->names, r, hash);
 		return -ENOMEM;
 	}
 	if (!tsearch(r, &reg->by_id, compare_id)) {
 		tdelete(r, &reg->by_name, compare_name);
-		hashindex_remove(&reg->names, r, hashindex_hash_string(r->name));
+		hashindex_remove(&reg->names, r, hash);
 		return -ENOMEM;
 	}
 	reg->next_id++;
@@ -91,29 +98,32 @@ void registry_remove(struct registry *reg, struct region *r)
 
 int registry_rename(struct registry *reg, struct region *r, const char *new_name)
 {
-	if (registry_find(reg, new_name))
+	uint64_t new_hash = hashindex_hash_string(new_name), old_hash;
+
+	if (find_hashed(reg, new_name, new_hash))
 		return -EEXIST;
 	char *copy = strdup(new_name);
 	if (!copy)
 		return -ENOMEM;
 	/* The index has room (at most half full), but adding may still grow it: add first. */
-	if (hashindex_add(&reg->names, r, hashindex_hash_string(copy)) < 0) {
+	if (hashindex_add(&reg->names, r, new_hash) < 0) {
 		free(copy);
 		return -ENOMEM;
 	}
-	hashindex_remove(&reg->names, r, hashindex_hash_string(r->name));
+	old_hash = hashindex_hash_string(r->name);
+	hashindex_remove(&reg->names, r, old_hash);
 
 	tdelete(r, &reg->by_name, compare_name);
 	char *old = r->name;
 	r->name = copy;
 	if (!tsearch(r, &reg->by_name, compare_name)) {
 		/* Put it back under the old name; that node was just freed, so this fits. */
-		hashindex_remove(&reg->names, r, hashindex_hash_string(copy));
+		hashindex_remove(&reg->names, r, new_hash);
 		r->name = old;
 		free(copy);
 		tsearch(r, &reg->by_name, compare_name);
 		/* No allocation: one entry just left, and a shrink leaves it a quarter full. */
-		(void)hashindex_add(&reg->names, r, hashindex_hash_string(old));
+		(void)hashindex_add(&reg->names, r, old_hash);
 		return -ENOMEM;
 	}
 	free(old);
