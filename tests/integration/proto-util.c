@@ -644,3 +644,19 @@ void send_call(int conn, const char *method, const char *params)
 	if (n < 0 || (size_t)n >= sizeof(buf) || send_raw(conn, buf, (size_t)n + 1, NULL, 0) < 0)
 		bail_out("send %s: %m", method);
 }
+
+json_object *recv_reply(int conn, int *ret_fd)
+{
+	json_object *reply = NULL;
+	int fds[8];
+	size_t n_fds = 0;
+
+	if (test_read_reply(conn, &reply, fds, &n_fds) < 0)
+		return NULL;
+	for (size_t i = 0; i < n_fds; i++)
+		if (i == 0 && ret_fd)
+			*ret_fd = fds[i];
+		else
+			close(fds[i]);
+	return reply;
+}

@@ -123,3 +123,5 @@ void hold_cleanup(void);
 bool nothing_to_read(int conn);
 /* A call sent without waiting for its reply; params is JSON text. */
 void send_call(int conn, const char *method, const char *params);
+/* The next reply on conn (NULL on error); its first fd to *ret_fd if not NULL, others closed. */
+json_object *recv_reply(int conn, int *ret_fd);

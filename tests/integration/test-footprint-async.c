@@ -52,22 +52,6 @@ static void send_list(int conn)
 		bail_out("send List: %m");
 }
 
-static json_object *read_reply(int conn, int *ret_fd)
-{
-	json_object *reply = NULL;
-	int fds[8];
-	size_t n_fds = 0;
-
-	if (test_read_reply(conn, &reply, fds, &n_fds) < 0)
-		return NULL;
-	for (size_t i = 0; i < n_fds; i++)
-		if (i == 0 && ret_fd)
-			*ret_fd = fds[i];
-		else
-			close(fds[i]);
-	return reply;
-}
-
 static void check_big_stat(json_object *r, const char *name, const char *what)
 {
 	is_success(r, "%s: Stat with footprint of %s", what, name);
@@ -87,7 +71,7 @@ static bool read_list(int conn, char *names, size_t size, long long *ret_big)
 	*names = '\0';
 	*ret_big = -1;
 	for (int i = 0; i < 100; i++) {
-		_cleanup_json_ json_object *r = read_reply(conn, NULL);
+		_cleanup_json_ json_object *r = recv_reply(conn, NULL);
 		const char *name = jstr(r, "parameters.region.name");
 		if (!name)
 			return false;
@@ -162,7 +146,7 @@ static void test_no_stall(int a, int b)
 	safe_close(fd);
 	ok(nothing_to_read(a), "a has no reply yet");
 	hold_release();
-	_cleanup_json_ json_object *r = read_reply(a, NULL);
+	_cleanup_json_ json_object *r = recv_reply(a, NULL);
 	check_big_stat(r, "big", "after the release");
 	hold_rearm();
 }
@@ -178,11 +162,11 @@ static void test_pipelined(int a, int b)
 	ok(sync_daemon(b), "pipelined: the daemon answers b");
 	ok(nothing_to_read(a), "pipelined: no reply overtakes the pending one");
 	hold_release();
-	_cleanup_json_ json_object *r1 = read_reply(a, NULL);
-	_cleanup_json_ json_object *r2 = read_reply(a, NULL);
+	_cleanup_json_ json_object *r1 = recv_reply(a, NULL);
+	_cleanup_json_ json_object *r2 = recv_reply(a, NULL);
 	int fd = -1;
-	_cleanup_json_ json_object *r3 = read_reply(a, &fd);
-	_cleanup_json_ json_object *r4 = read_reply(a, NULL);
+	_cleanup_json_ json_object *r3 = recv_reply(a, &fd);
+	_cleanup_json_ json_object *r4 = recv_reply(a, NULL);
 	is_int(jint(r1, "parameters.region.footprint.allocated"), (long long)BIG,
 	       "pipelined: 1st reply is big's footprint");
 	ok(jget(r2, "parameters.region") && !jget(r2, "parameters.region.footprint"),
@@ -206,7 +190,7 @@ static void test_delete_meanwhile(const struct test_daemon *d, int a, int b)
 	is_error(st, "NoSuchRegion", "delete: big is gone for b");
 	ok(daemon_memfd_fds(d->pid, "big") == 1, "delete: only the job's duplicate holds it");
 	hold_release();
-	_cleanup_json_ json_object *r = read_reply(a, NULL);
+	_cleanup_json_ json_object *r = recv_reply(a, NULL);
 	check_big_stat(r, "big", "delete: a's call, made before the Delete,");
 	ok(sync_daemon(a), "delete: the daemon answers a again");
 	is_int(daemon_memfd_fds(d->pid, "big"), 0, "delete: the memfd is closed after the job");
@@ -268,7 +252,7 @@ static void test_idle_and_shutdown(void)
 	ok(hold_wait(), "idle: the job is held");
 	ok(wait_eof(a, 2500) == 0, "idle: not disconnected past the idle timeout while pending");
 	hold_release();
-	_cleanup_json_ json_object *r = read_reply(a, NULL);
+	_cleanup_json_ json_object *r = recv_reply(a, NULL);
 	check_big_stat(r, "big", "idle: the reply");
 	ok(wait_eof(a, 10000) == 1, "idle: disconnected once idle after its reply");
 	close(a);

@@ -74,27 +74,6 @@ static int create_anon(int conn)
 	return fd;
 }
 
-static void send_status(int conn)
-{
-	static const char msg[] = "{\"method\":\"" IFACE
-				  "Status\",\"parameters\":{\"footprint\":true}}";
-	if (send_raw(conn, msg, sizeof(msg), NULL, 0) < 0)
-		bail_out("send Status: %m");
-}
-
-static json_object *read_reply(int conn)
-{
-	json_object *reply = NULL;
-	int fds[8];
-	size_t n_fds = 0;
-
-	if (test_read_reply(conn, &reply, fds, &n_fds) < 0)
-		return NULL;
-	for (size_t i = 0; i < n_fds; i++)
-		close(fds[i]);
-	return reply;
-}
-
 static bool wait_fds(pid_t pid, int n)
 {
 	for (int i = 0; i < 30000; i++) {
@@ -123,7 +102,7 @@ static void check_totals(json_object *r, const char *what)
 /* While the first batch is held: others are served, the job holds one batch of fds. */
 static void test_no_stall(const struct test_daemon *d, int a, int b, int baseline)
 {
-	send_status(a);
+	send_call(a, "Status", "{\"footprint\":true}");
 	ok(hold_wait(), "the first batch runs on the worker");
 	ok(sync_daemon(b), "b is answered meanwhile");
 	int fd = open_region(b, "small", "read_only", NULL);
@@ -137,7 +116,7 @@ static void test_no_stall(const struct test_daemon *d, int a, int b, int baselin
 	is_int(daemon_memfd_fds(d->pid, "a-mid1"), 2,
 	       "a-mid1 (a-mid0's 9 MiB and its own pass 16 MiB) is in the batch");
 	hold_release();
-	_cleanup_json_ json_object *r = read_reply(a);
+	_cleanup_json_ json_object *r = recv_reply(a, NULL);
 	check_totals(r, "after the release (both batches)");
 	ok(wait_fds(d->pid, baseline), "the batches' fds are closed");
 	ok(sync_daemon(a), "a's connection serves its next request");
@@ -150,7 +129,7 @@ static void test_hangup(const struct test_daemon *d, int b)
 	ok(wait_connections(b, 1), "hangup: only b is connected");
 	int baseline = test_count_fds(d->pid);
 	int c = itest_connect(d);
-	send_status(c);
+	send_call(c, "Status", "{\"footprint\":true}");
 	ok(hold_wait(), "hangup: the batch is held");
 	close(c);
 	ok(wait_connections(b, 1), "hangup: the connection is closed while Status is pending");
@@ -204,7 +183,7 @@ int main(void)
 		test_no_stall(&d, a, b, baseline);
 		close(a);
 		test_hangup(&d, b);
-		send_status(b);
+		send_call(b, "Status", "{\"footprint\":true}");
 		ok(hold_wait(), "shutdown: a batch is held");
 		itest_stop(&d); /* the worker's stop ends the hold; the detached call is freed */
 		ok(wait_eof(b, 10000) == 1, "shutdown: the client sees its connection closed");
